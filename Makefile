@@ -1,0 +1,47 @@
+# tradetrace: two commands on a fresh machine, `make demo` and `make test`.
+# Every target bootstraps its own virtual environment (.venv) first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED ?= $(abspath ../shared/data)
+DEMO   := out/demo
+DB     := $(DEMO)/tradetrace.duckdb
+export TRADETRACE_SHARED_DATA := $(SHARED)
+
+.PHONY: demo test lint bench clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	@if [ -d "$(SHARED)" ]; then $(BIN)/tradetrace --db $(DB) data import "$(SHARED)"; \
+	  else echo "note: $(SHARED) not found; skipping reference-data import"; fi
+	$(BIN)/tradetrace sample --out $(DEMO)/sample --rows 20000 --seed 7
+	$(BIN)/tradetrace --db $(DB) ingest $(DEMO)/sample/synthetic_ru_customs_2018_2021.csv \
+	  $(DEMO)/sample/synthetic_ru_customs_2022_2024.csv
+	$(BIN)/tradetrace --db $(DB) quarantine --limit 10
+	$(BIN)/tradetrace --db $(DB) sql "SELECT importer_name, count(*) AS lines, \
+	  round(sum(value_usd)/1e6, 1) AS musd FROM declarations \
+	  WHERE importer_id = '7743237789' GROUP BY 1 ORDER BY 2 DESC"
+	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache

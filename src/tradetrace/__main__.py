@@ -1,0 +1,3 @@
+from tradetrace.cli import main
+
+main()

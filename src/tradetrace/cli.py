@@ -1,0 +1,280 @@
+"""The ``tradetrace`` command line.
+
+Every command is a thin shell over a library function: parse options, call,
+print a rich table or JSON. User mistakes (:class:`TradetraceError`) print one
+line on stderr and exit 2; they never show a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tradetrace import __version__
+from tradetrace.errors import TradetraceError
+
+app = typer.Typer(
+    help="tradetrace: customs records → supply-chain and sanctions-exposure intelligence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Reference data: HS nomenclature, sanctions lists, CHPL.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", envvar="TRADETRACE_DB", help="Store file (default ./tradetrace.duckdb)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class State:
+    db: Path | None = None
+
+
+@app.callback()
+def _global(
+    db: DbOption = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        out.print(__version__)
+        raise typer.Exit()
+    State.db = db
+
+
+def _store(read_only: bool = False):
+    from tradetrace.store import open_store
+
+    return open_store(State.db, read_only=read_only)
+
+
+def print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def print_table(title: str | None, rows: list[dict], columns: list[str] | None = None) -> None:
+    columns = columns or (list(rows[0]) if rows else [])
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    out.print(table)
+
+
+# -- ingest ---------------------------------------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files (.csv .tsv .xlsx .parquet .jsonl, .gz, .zip).")],
+    profile: Annotated[
+        str | None, typer.Option(help="Column-mapping profile name or YAML file (default: detect).")
+    ] = None,
+    map_: Annotated[
+        list[str] | None, typer.Option("--map", help='Extra mapping "Header=field" (repeatable).')
+    ] = None,
+    fx_rates: Annotated[
+        Path | None, typer.Option(help="CSV currency,date,usd_per_unit overriding ECB rates.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load declaration files into the store: every row is loaded or quarantined."""
+    from tradetrace.ingest.pipeline import ingest as run_ingest
+    from tradetrace.ingest.profiles import parse_overrides
+
+    overrides = parse_overrides(map_ or [])
+    with _store() as store, _progress(enabled=not as_json) as progress:
+        result = run_ingest(store, paths, profile, overrides, fx_rates, progress)
+    if as_json:
+        print_json(result.to_json())
+        return
+    rows = [
+        {
+            "file": f.file,
+            "profile": f.profile,
+            "rows_in": f.rows_in,
+            "loaded": f.loaded,
+            "quarantined": f.quarantined,
+            "note": "already ingested" if f.skipped else ("SYNTHETIC" if f.synthetic else ""),
+        }
+        for f in result.files
+    ]
+    print_table("Ingest", rows)
+    out.print(
+        f"rows_in {result.rows_in:,} = loaded {result.loaded:,} + quarantined {result.quarantined:,}"
+    )
+
+
+class _progress:
+    """A rich progress bar per file, fed by the pipeline's byte counts."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and err.is_terminal
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if not self.enabled:
+            return None
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.enabled:
+            self.bar.stop()
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if name not in self.tasks:
+            self.tasks[name] = self.bar.add_task(Path(name).name, total=total)
+        self.bar.update(self.tasks[name], completed=done)
+
+
+# -- query ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help="A SELECT statement.")], as_json: JsonOption = False) -> None:
+    """Run a read-only SQL query on the store."""
+    with _store(read_only=True) as store:
+        table = store.query(query)
+    rows = table.to_pylist()
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(None, rows, table.column_names)
+
+
+@app.command()
+def quarantine(
+    file: Annotated[str | None, typer.Option(help="Only rows from files containing this text.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """List rejected rows with the file, row, column, value and reason."""
+    with _store(read_only=True) as store:
+        q = store.table("quarantine")
+        if file:
+            q = q.filter(q.file.contains(file))
+        rows = store.to_arrow(q.order_by([q.file, q.row]).limit(limit)).to_pylist()
+        total = int(store.to_arrow(q.count()).as_py())
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        f"Quarantine ({total:,} rows)", rows, ["file", "row", "column", "value", "reason"]
+    )
+
+
+@app.command()
+def profiles() -> None:
+    """List the built-in column-mapping profiles."""
+    from tradetrace.ingest.profiles import builtin_profiles
+
+    rows = [
+        {"name": p.name, "fields": len(p.fields), "description": p.description}
+        for p in builtin_profiles().values()
+    ]
+    print_table("Profiles", rows)
+
+
+# -- sample data ----------------------------------------------------------------------------------
+
+
+@app.command()
+def sample(
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write the files into.")],
+    rows: Annotated[int, typer.Option(help="Approximate number of declaration lines.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed → identical files).")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the SYNTHETIC sample: Russian-format declarations with the AURUS scenario."""
+    from dataclasses import asdict
+
+    from tradetrace.sample import generate_sample
+
+    if rows < 1:
+        raise TradetraceError("--rows must be at least 1")
+    manifest = generate_sample(out_dir, rows=rows, seed=seed)
+    if as_json:
+        print_json(asdict(manifest))
+        return
+    print_table(
+        f"SYNTHETIC sample in {out_dir} (seed {seed})",
+        [{"file": f["name"], "rows": f["rows"], "encoding": f["encoding"]} for f in manifest.files],
+    )
+    out.print(f"{manifest.bad_rows} defective rows on purpose: {manifest.bad_rows_by_kind}")
+
+
+# -- reference data -------------------------------------------------------------------------------
+
+
+@data_app.command("import")
+def data_import(
+    directory: Annotated[Path, typer.Argument(help="A folder laid out like shared/data.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Copy and index reference files (HS nomenclature, sanctions lists, CHPL) from a folder."""
+    from tradetrace.reference.catalogue import import_reference
+
+    with _store() as store:
+        found = import_reference(store, directory)
+    _print_sources(found, as_json)
+
+
+@data_app.command("update")
+def data_update(
+    only: Annotated[list[str] | None, typer.Option(help="Source keys to fetch (default all).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Download the reference files from their official publishers."""
+    from tradetrace.reference.catalogue import update_reference
+
+    with _store() as store:
+        found = update_reference(store, only)
+    _print_sources(found, as_json)
+
+
+def _print_sources(found, as_json: bool) -> None:
+    rows = [
+        {"key": f.source.key, "kind": f.source.kind, "file": f.path.name, "sha256": f.sha256[:12]}
+        for f in found
+    ]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Reference files", rows)
+
+
+def main() -> None:
+    try:
+        app()
+    except TradetraceError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted; the store is unchanged for the file in progress")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""Normalisation as one Ibis expression: raw text cells → canonical, typed rows.
+
+Written once over an abstract staging table, it compiles to DuckDB today and to
+Spark SQL later; nothing here loops over rows in Python. Each output row either
+passes every check (``reject_reason`` is null) or carries the first failing
+check's column, value and reason, which the pipeline sends to quarantine.
+
+Rules (documented for users in ``docs/model.md``):
+
+* text: trimmed; empty means missing.
+* dates: ``dd.mm.yyyy`` (also ``/`` and ``-``), ISO ``yyyy-mm-dd[ time]``,
+  ``yyyymmdd``, Excel serial numbers (20000–80000), ``Apr 2023`` (first of
+  month); impossible dates (31.02.2021) are rejected, not rolled over.
+* numbers: spaces, non-breaking spaces and apostrophes are thousands
+  separators; ``1.234,56`` / ``1,234.56`` / ``1 234,56`` are all 1234.56; a lone
+  comma is a decimal comma (except ``1,234`` under a ``decimal: "."`` profile).
+* countries: ISO2/ISO3/numeric, English and Russian names → ISO2 via the alias
+  table of ``reference.countries``; "IN, INDIA" uses its leading code.
+* HS: digits only; a lost leading zero (5, 7 or 9 digits) is restored; the
+  chapter must exist; ``hs6``/``hs_chapter``/``hs_section`` are derived.
+* USD: a declared USD value wins; else USD invoices; else the user's FX table;
+  else ECB rates of the declaration date. No rate → quarantine.
+* an importer id written into the name ("7722476458 772201001 OOO YATASH") is split out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from tradetrace.ingest.profiles import Mapping
+from tradetrace.model import COUNTRY_FIELDS, DECLARATION_COLUMNS, NUMBER_FIELDS
+from tradetrace.reference.hs import section_ranges
+
+EXCEL_EPOCH_OFFSET = 25_569  # Excel serial of 1970-01-01 (Excel counts from 1899-12-30)
+MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+DIRECTIONS = {
+    "import": ("IM", "ИМ", "IMPORT", "IMP", "I", "ИМПОРТ", "IMPORTS"),
+    "export": ("EK", "ЭК", "EX", "EXPORT", "EXP", "E", "ЭКСПОРТ", "EXPORTS"),
+}
+TEXT_FIELDS = (
+    "importer_address",
+    "exporter_name",
+    "exporter_id",
+    "exporter_address",
+    "description",
+    "manufacturer",
+    "brand",
+    "unit",
+    "notify_name",
+    "loading_port",
+    "discharge_port",
+)
+REJECT_COLUMNS = ("reject_column", "reject_value", "reject_reason")
+
+
+@dataclass(frozen=True)
+class References:
+    """The lookup tables normalisation joins against (all in the store)."""
+
+    country_aliases: ir.Table  # key, iso2
+    currency_aliases: ir.Table  # key, currency
+    fx_ecb: ir.Table  # currency, date, usd_per_unit
+    fx_user: ir.Table  # currency, date, usd_per_unit
+
+
+# -- scalar parsers (Ibis expressions over string columns) -----------------------------------------
+
+
+def clean(text: ir.StringValue) -> ir.StringValue:
+    return text.strip().nullif("")
+
+
+def parse_number(text: ir.StringValue, decimal: str = ".") -> ir.FloatingValue:
+    s = text.re_replace(r"[\s\x{00a0}\x{202f}']", "")
+    # "1,234" is a thousand under a "." profile, but "0,500" can only be a half
+    thousands_comma = s.re_search(r"^[+-]?[1-9]\d{0,2},\d{3}$") & ibis.literal(decimal == ".")
+    s = ibis.cases(
+        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3})+,\d*$"), s.replace(".", "").replace(",", ".")),
+        (s.re_search(r"^[+-]?\d{1,3}(,\d{3})+\.\d*$"), s.replace(",", "")),
+        (s.re_search(r"^[+-]?\d{1,3}(,\d{3}){2,}$"), s.replace(",", "")),
+        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"), s.replace(".", "")),
+        (thousands_comma, s.replace(",", "")),
+        else_=s.replace(",", "."),
+    )
+    numeric = s.re_search(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$")
+    return ibis.ifelse(numeric, s.try_cast("float64"), ibis.null("float64"))
+
+
+def _int(text: ir.StringValue) -> ir.IntegerValue:
+    return text.try_cast("int32")
+
+
+def parse_date(text: ir.StringValue) -> ir.DateValue:
+    s = text.upper()
+    iso = s.re_search(r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$")
+    dmy = s.re_search(r"^\d{1,2}[./-]\d{1,2}[./-]\d{4}( .*)?$")
+    compact = s.re_search(r"^(19|20)\d{6}$")
+    month_year = s.re_search(r"^(" + "|".join(MONTHS) + r")[A-Z]*[ -]\d{4}$")
+    serial = s.re_search(r"^\d{5}(\.\d+)?$")
+    year = ibis.cases(
+        (iso, _int(s.re_extract(r"^(\d{4})", 1))),
+        (dmy, _int(s.re_extract(r"^\d{1,2}[./-]\d{1,2}[./-](\d{4})", 1))),
+        (compact, _int(s.substr(0, 4))),
+        (month_year, _int(s.re_extract(r"(\d{4})$", 1))),
+        else_=ibis.null("int32"),
+    )
+    month = ibis.cases(
+        (iso, _int(s.re_extract(r"^\d{4}-(\d{1,2})", 1))),
+        (dmy, _int(s.re_extract(r"^\d{1,2}[./-](\d{1,2})", 1))),
+        (compact, _int(s.substr(4, 2))),
+        *[(month_year & s.startswith(name), ibis.literal(i + 1)) for i, name in enumerate(MONTHS)],
+        else_=ibis.null("int32"),
+    )
+    day = ibis.cases(
+        (iso, _int(s.re_extract(r"^\d{4}-\d{1,2}-(\d{1,2})", 1))),
+        (dmy, _int(s.re_extract(r"^(\d{1,2})", 1))),
+        (compact, _int(s.substr(6, 2))),
+        (month_year, ibis.literal(1)),
+        else_=ibis.null("int32"),
+    )
+    ok = year.between(1900, 2100) & month.between(1, 12) & day.between(1, _days_in(year, month))
+    ymd = ibis.ifelse(ok, ibis.date(year, month, day), ibis.null("date"))
+    days = s.re_extract(r"^(\d{5})", 1).try_cast("int64")
+    excel = ((days - EXCEL_EPOCH_OFFSET) * 86_400).as_timestamp("s").date()
+    return ibis.ifelse(serial & days.between(20_000, 80_000), excel, ymd)
+
+
+def _days_in(year: ir.IntegerValue, month: ir.IntegerValue) -> ir.IntegerValue:
+    """Days in the month, so 31.02 is rejected instead of rolling over to March."""
+    leap = ((year % 4 == 0) & (year % 100 != 0)) | (year % 400 == 0)
+    return ibis.cases(
+        (month == 2, ibis.ifelse(leap, 29, 28)),
+        (month.isin([4, 6, 9, 11]), 30),
+        else_=31,
+    )
+
+
+def country_key(text: ir.StringValue) -> ir.StringValue:
+    """Same key as ``reference.countries.country_key``, computed in the engine."""
+    code = text.re_search(r"^[A-Za-z]{2}\s*,")
+    full = text.upper().replace("Ё", "Е").re_replace(r"[^\p{L}\p{N}]+", " ").strip()
+    return ibis.ifelse(code, text.substr(0, 2).upper(), full)
+
+
+def currency_key(text: ir.StringValue) -> ir.StringValue:
+    """Same key as ``reference.fx.normalise_currency``: upper case, single spaces, ISO numeric
+    codes padded ("36" → "036": Excel drops the zero of graph 22)."""
+    key = text.upper().re_replace(r"\s+", " ").strip()
+    return ibis.ifelse(key.re_search(r"^\d{1,2}$"), key.lpad(3, "0"), key)
+
+
+def normalise_hs(text: ir.StringValue) -> ir.StringValue:
+    digits = text.re_replace(r"[^0-9]", "")
+    lost_zero = digits.length().isin([5, 7, 9])
+    digits = ibis.ifelse(lost_zero, "0" + digits, digits)
+    chapter = _int(digits.substr(0, 2))
+    valid = (digits.length() >= 2) & chapter.between(1, 97) & (chapter != 77)
+    return ibis.ifelse(valid & ~text.re_search(r"[A-Za-zА-Яа-я]"), digits, ibis.null("string"))
+
+
+def hs_section(chapter: ir.StringValue) -> ir.StringValue:
+    number = _int(chapter)
+    return ibis.cases(
+        *[(number.between(lo, hi), ibis.literal(section)) for lo, hi, section in section_ranges()],
+        else_=ibis.null("string"),
+    )
+
+
+def direction_of(text: ir.StringValue, default: str) -> ir.StringValue:
+    key = text.upper()
+    return ibis.cases(
+        (text.isnull(), ibis.literal(default)),
+        *[(key.isin(list(words)), ibis.literal(name)) for name, words in DIRECTIONS.items()],
+        else_=ibis.null("string"),
+    )
+
+
+# -- the whole row ---------------------------------------------------------------------------------
+
+
+def normalise(
+    stage: ir.Table, mapping: Mapping, refs: References, source_file: str, ingest_id: str
+) -> ir.Table:
+    """Canonical declaration columns plus ``reject_*`` for every staged row."""
+    profile = mapping.profile
+
+    def raw(name: str) -> ir.StringValue:
+        if name in mapping.columns:
+            return clean(stage[f"c{mapping.columns[name]}"])
+        if name in profile.constants:
+            return ibis.literal(profile.constants[name], "string")
+        return ibis.null("string")
+
+    parsed = {f: parse_number(raw(f), profile.decimal) for f in NUMBER_FIELDS}
+    importer_name, importer_id = raw("importer_name"), raw("importer_id")
+    embedded_id = importer_name.re_search(r"^(\d{10}|\d{12})(\s+\d{9})?\s+\S")
+    split_id = embedded_id & importer_id.isnull()
+    hs = normalise_hs(raw("hs_code"))
+    source_row = stage["_source_row"]
+    t = stage.select(
+        _source_row=source_row,
+        _raw=_raw_json(stage, mapping),
+        **{f"_raw_{f}": raw(f) for f in _checked_fields()},
+        **{f: raw(f) for f in TEXT_FIELDS},
+        declaration_id=raw("declaration_id").fill_null(
+            ibis.literal(f"{source_file}#") + source_row.cast("string")
+        ),
+        line_no=_int(raw("line_no")).fill_null(1),
+        date=parse_date(raw("date")),
+        direction=direction_of(raw("direction"), profile.direction),
+        importer_name=ibis.ifelse(
+            split_id,
+            importer_name.re_extract(r"^(?:\d{10}|\d{12})(?:\s+\d{9})?\s+(.*)$", 1),
+            importer_name,
+        ),
+        importer_id=ibis.ifelse(
+            split_id, importer_name.re_extract(r"^(\d{10}|\d{12})", 1), importer_id
+        ),
+        hs_code=hs,
+        hs6=ibis.ifelse(hs.length() >= 6, hs.substr(0, 6), ibis.null("string")),
+        hs_chapter=hs.substr(0, 2),
+        **{f"_key_{f}": country_key(raw(f)) for f in COUNTRY_FIELDS},
+        _key_currency=currency_key(raw("currency")),
+        **parsed,
+    )
+    t = _join_lookup(t, refs.country_aliases, "key", "iso2", COUNTRY_FIELDS)
+    t = _join_lookup(t, refs.currency_aliases, "key", "currency", ("currency",))
+    t = _join_rates(t, refs.fx_user, "_rate_user")
+    t = _join_rates(t, refs.fx_ecb, "_rate_ecb")
+    value_usd, usd_source = _usd(t)
+    t = t.mutate(
+        hs_section=hs_section(t.hs_chapter),
+        value_usd=value_usd,
+        value_usd_source=usd_source,
+        source_file=ibis.literal(source_file),
+        source_row=t._source_row,
+        ingest_id=ibis.literal(ingest_id),
+    )
+    column, value, reason = _first_failure(t, mapping)
+    return t.select(
+        *DECLARATION_COLUMNS,
+        reject_column=column,
+        reject_value=value,
+        reject_reason=reason,
+        raw=t._raw,
+    )
+
+
+def _checked_fields() -> tuple[str, ...]:
+    return ("date", "hs_code", "direction", "currency", "line_no", *COUNTRY_FIELDS, *NUMBER_FIELDS)
+
+
+def _raw_json(stage: ir.Table, mapping: Mapping) -> ir.StringValue:
+    """The original row as JSON (header → cell), kept with quarantined rows for the analyst."""
+    cells = {name: stage[f"c{i}"] for i, name in enumerate(mapping.header)}
+    return ibis.struct(cells).cast("json").cast("string")
+
+
+def _join_lookup(
+    t: ir.Table, ref: ir.Table, key: str, value: str, fields: tuple[str, ...]
+) -> ir.Table:
+    """Left-join ``ref`` once per field (``_key_<field>`` → ``<field>``)."""
+    for name in fields:
+        lookup = ref.select(**{f"_lk_{name}": ref[key], f"_lv_{name}": ref[value]})
+        t = t.left_join(lookup, t[f"_key_{name}"] == lookup[f"_lk_{name}"])
+        t = t.mutate(**{name: t[f"_lv_{name}"]}).drop(f"_lk_{name}", f"_lv_{name}")
+    return t
+
+
+def _join_rates(t: ir.Table, rates: ir.Table, out: str) -> ir.Table:
+    lookup = rates.select(
+        **{f"{out}_cur": rates.currency, f"{out}_date": rates.date, out: rates.usd_per_unit}
+    )
+    t = t.left_join(
+        lookup, (t.currency == lookup[f"{out}_cur"]) & (t.date == lookup[f"{out}_date"])
+    )
+    return t.drop(f"{out}_cur", f"{out}_date")
+
+
+def _usd(t: ir.Table) -> tuple[ir.FloatingValue, ir.StringValue]:
+    has_value = t.value.notnull()
+    usd = t.currency == "USD"
+    value_usd = ibis.cases(
+        (t.value_usd.notnull(), t.value_usd),
+        (has_value & usd, t.value),
+        (has_value & t._rate_user.notnull(), t.value * t._rate_user),
+        (has_value & t._rate_ecb.notnull(), t.value * t._rate_ecb),
+        else_=ibis.null("float64"),
+    )
+    source = ibis.cases(
+        (t.value_usd.notnull() | (has_value & usd), ibis.literal("declared")),
+        (has_value & t._rate_user.notnull(), ibis.literal("user")),
+        (has_value & t._rate_ecb.notnull(), ibis.literal("ecb")),
+        else_=ibis.null("string"),
+    )
+    return value_usd, source
+
+
+def _first_failure(t: ir.Table, mapping: Mapping):
+    """(column, value, reason) of the first failing check, or nulls for a good row."""
+    checks: list[tuple[ir.BooleanValue, str, ir.StringValue, ir.StringValue]] = []
+
+    def check(fails, field_name, reason, value=None):
+        raw = t[f"_raw_{field_name}"] if f"_raw_{field_name}" in t.columns else ibis.null("string")
+        header = mapping.header_of(field_name) or field_name
+        reason = ibis.literal(reason) if isinstance(reason, str) else reason
+        value = value if value is not None else raw
+        checks.append((fails, ibis.literal(header, "string"), value, reason))
+
+    raw_date = t._raw_date
+    check(raw_date.isnull(), "date", "missing date")
+    check(
+        t.date.isnull(),
+        "date",
+        "unparseable date (expected dd.mm.yyyy, yyyy-mm-dd, yyyymmdd or an Excel serial)",
+    )
+    check(t._raw_hs_code.isnull(), "hs_code", "missing HS / TN VED code")
+    check(t.hs_code.isnull(), "hs_code", "invalid HS / TN VED code (not digits of an HS chapter)")
+    check(
+        t._raw_line_no.notnull() & _int(t._raw_line_no).isnull(), "line_no", "not a whole number"
+    )
+    check(t._raw_direction.notnull() & t.direction.isnull(), "direction", "unknown direction")
+    for name in NUMBER_FIELDS:
+        check(t[f"_raw_{name}"].notnull() & t[name].isnull(), name, "not a number")
+    for name in COUNTRY_FIELDS:
+        check(t[f"_raw_{name}"].notnull() & t[name].isnull(), name, "unknown country")
+    check(t._raw_currency.notnull() & t.currency.isnull(), "currency", "unknown currency")
+    check(
+        t.importer_name.isnull() & t.exporter_name.isnull(),
+        "importer_name",
+        "no importer or exporter name",
+    )
+    no_usd = t.value_usd.isnull()
+    check(no_usd & t.value.isnull(), "value_usd", "missing value")
+    check(no_usd & t.currency.isnull(), "currency", "value without a currency")
+    check(
+        no_usd,
+        "currency",
+        "no exchange rate for " + t.currency + " on " + t.date.cast("string"),
+    )
+
+    def pick(i: int) -> ir.StringValue:
+        return ibis.cases(*[(c[0], c[i]) for c in checks], else_=ibis.null("string"))
+
+    return pick(1), pick(2), pick(3)

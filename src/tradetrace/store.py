@@ -1,0 +1,169 @@
+"""The store: the one module that knows which backend holds the data.
+
+Callers get Ibis tables and hand back Ibis expressions or Arrow data; they never
+see a connection. The embedded default is a DuckDB file (``--db``,
+``TRADETRACE_DB``, default ``./tradetrace.duckdb``). Everything written by one
+ingest happens inside one transaction, so a failure leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from tradetrace import __version__
+from tradetrace.errors import StoreError
+from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
+
+DEFAULT_DB = "tradetrace.duckdb"
+SCHEMA_VERSION = "1"
+
+TABLES = {
+    "declarations": declarations_schema(),
+    "quarantine": QUARANTINE_SCHEMA,
+    "ingest_runs": INGEST_RUNS_SCHEMA,
+    "meta": ibis.schema({"key": "string", "value": "string"}),
+}
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("TRADETRACE_DB") or DEFAULT_DB)
+
+
+class Store:
+    """An open store. Use :func:`open_store` (a context manager) to get one."""
+
+    def __init__(self, path: Path | str, read_only: bool = False):
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here yet; run `tradetrace ingest` first")
+        try:
+            self.con = ibis.duckdb.connect(str(self.path), read_only=read_only)
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        if not read_only:
+            self._ensure_tables()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _ensure_tables(self) -> None:
+        existing = set(self.con.list_tables())
+        for name, schema in TABLES.items():
+            if name not in existing:
+                self.con.create_table(name, schema=schema)
+        if self.meta("schema_version") is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+
+    def meta(self, key: str) -> str | None:
+        if "meta" not in self.con.list_tables():
+            return None
+        rows = self._raw("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._raw("DELETE FROM meta WHERE key = ?", [key])
+        self._raw("INSERT INTO meta VALUES (?, ?)", [key, value])
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def table(self, name: str) -> ir.Table:
+        try:
+            return self.con.table(name)
+        except Exception as exc:  # ibis raises backend-specific types for a missing table
+            raise StoreError(f"{self.path}: no table {name!r} (has the step run?)") from exc
+
+    def has_table(self, name: str) -> bool:
+        return name in self.con.list_tables()
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().to_pyarrow().as_py())
+
+    def query(self, sql: str) -> pa.Table:
+        """Run one user-written SELECT; anything that could write or escape is refused."""
+        try:
+            statements = self.con.con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise StoreError(f"sql: {' '.join(str(exc).split())}") from exc
+        kinds = [s.type for s in statements]
+        if kinds != [duckdb.StatementType.SELECT]:
+            raise StoreError("sql: the store is read-only here; give exactly one SELECT statement")
+        try:
+            return self.con.con.execute(sql).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreError(f"sql: {' '.join(str(exc).split())}") from exc
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _raw(self, sql: str, params: list | None = None):
+        return self.con.con.execute(sql, params or [])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing: an exception inside rolls every write back."""
+        self._raw("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._raw("ROLLBACK")
+            raise
+        self._raw("COMMIT")
+
+    def insert(self, name: str, data: ir.Table | pa.Table) -> None:
+        self.con.insert(name, data)
+
+    def replace_table(self, name: str, data: pa.Table | ir.Table) -> None:
+        self.con.create_table(name, data, overwrite=True)
+
+    def stage(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
+        """Expose an Arrow batch to the engine under ``name`` (no copy on DuckDB)."""
+        self.con.con.register(name, batch)
+        return self.con.table(name)
+
+    def unstage(self, name: str) -> None:
+        self.con.con.unregister(name)
+
+    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
+        """Evaluate ``expr`` once into a temporary table (read by several inserts)."""
+        self.con.create_table(name, expr, temp=True, overwrite=True)
+        return self.con.table(name)
+
+    def prepared(self, expr: ir.Table) -> str:
+        """Compile an expression once, to run it on many staged batches."""
+        return str(self.con.compile(expr))
+
+    def run_prepared_into(self, name: str, sql: str) -> ir.Table:
+        self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        return self.con.table(name)
+
+    def reference(self, name: str, build) -> ir.Table:
+        """A reference table, built once per package version by ``build() -> pa.Table``."""
+        key = f"ref:{name}"
+        if not self.has_table(name) or self.meta(key) != __version__:
+            if self.read_only:
+                raise StoreError(f"{self.path}: reference table {name!r} missing")
+            self.replace_table(name, build())
+            self.set_meta(key, __version__)
+        return self.table(name)
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+
+@contextmanager
+def open_store(path: Path | str | None = None, read_only: bool = False) -> Iterator[Store]:
+    store = Store(path or default_db_path(), read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,59 @@
+"""Shared fixtures: a fresh store per test, the shared real-data folder, a tiny CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradetrace.cli import app
+from tradetrace.store import open_store
+
+SHARED_DATA = Path(
+    os.environ.get("TRADETRACE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    with open_store(db_path) as s:
+        yield s
+
+
+@pytest.fixture
+def cli(db_path: Path):
+    """Run the CLI against the test's store: ``cli("ingest", path)`` → click Result."""
+    runner = CliRunner()
+
+    def run(*args: str | Path):
+        return runner.invoke(app, ["--db", str(db_path), *map(str, args)], catch_exceptions=False)
+
+    return run
+
+
+@pytest.fixture
+def run_cli(db_path: Path):
+    """Run the real ``tradetrace`` process (for exit codes and stderr as a user sees them)."""
+    import subprocess
+    import sys
+
+    def run(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, "-m", "tradetrace", "--db", str(db_path), *map(str, args)]
+        return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=300)
+
+    return run

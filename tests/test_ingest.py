@@ -1,0 +1,282 @@
+"""Ingest end to end: lossless, atomic, idempotent, and clear about user mistakes."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tradetrace.errors import InputError, ProfileError
+from tradetrace.ingest import pipeline
+from tradetrace.ingest.pipeline import ingest
+from tradetrace.store import open_store
+
+RU_HEADER = [
+    "Номер ДТ",
+    "№ товара",
+    "Дата ДТ",
+    "Получатель",
+    "ИНН получателя",
+    "Отправитель",
+    "Страна происхождения",
+    "Страна отправления",
+    "Код ТН ВЭД",
+    "Описание товара",
+    "Вес нетто, кг",
+    "Фактурная стоимость",
+    "Валюта",
+    "Статистическая стоимость, USD",
+]
+GOOD_ROWS = [
+    ["10005030/150318/0012345", "1", "15.03.2018", "ООО «АУРУС»", "7743237789",
+     "HANBIT AUTOTECH CO., LTD", "КОРЕЯ, РЕСПУБЛИКА", "KR", "8708299009", "ПАНЕЛЬ КУЗОВА",
+     "1 234,5", "", "", "12 345,67"],
+    ["10005030/150318/0012345", "2", "15.03.2018", "ООО «АУРУС»", "7743237789",
+     "ХАНБИТ АВТОТЕК КО., ЛТД", "КОРЕЯ, РЕСПУБЛИКА", "КАЗАХСТАН", "9026200000", "ДАТЧИК",
+     "10", "1 000,00", "EUR", ""],
+]  # fmt: skip
+
+
+def write_csv(path: Path, rows: list[list[str]], encoding="utf-8", delimiter=",") -> Path:
+    with open(path, "w", newline="", encoding=encoding) as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def rows_of(store, sql: str) -> list[dict]:
+    return store.query(sql).to_pylist()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Keep the ECB rate cache out of the user's home directory."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+class TestLossless:
+    def test_every_row_is_loaded_or_quarantined(self, store, tmp_path):
+        bad = [
+            ["X1", "1", "31.02.2021", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "", "", "1"],
+            ["X2", "1", "01.05.2022", "ООО А", "", "B", "АТЛАНТИДА", "CN", "8536", "x", "", "", "",
+             "1"],
+            ["X3", "1", "01.05.2022", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "100",
+             "RUB", ""],
+            ["X4", "1", "01.05.2022"],
+        ]  # fmt: skip
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS, *bad], "cp1251", ";")
+        result = ingest(store, [path])
+        assert (result.rows_in, result.loaded, result.quarantined) == (6, 2, 4)
+        reasons = rows_of(store, "SELECT row, reason FROM quarantine ORDER BY row")
+        assert [r["row"] for r in reasons] == [3, 4, 5, 6]
+        assert reasons[0]["reason"].startswith("unparseable date")
+        assert reasons[1]["reason"] == "unknown country"
+        assert reasons[2]["reason"] == "no exchange rate for RUB on 2022-05-01"
+        assert reasons[3]["reason"].startswith("malformed line")
+
+    def test_values_are_normalised(self, store, tmp_path):
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
+        ingest(store, [path])
+        rows = rows_of(store, "SELECT * FROM declarations ORDER BY line_no")
+        first, second = rows
+        assert first["date"].isoformat() == "2018-03-15"
+        assert (first["origin_country"], first["dispatch_country"]) == ("KR", "KR")
+        assert (first["hs6"], first["hs_chapter"], first["hs_section"]) == ("870829", "87", "XVII")
+        assert first["net_kg"] == 1234.5
+        assert first["value_usd"] == 12345.67 and first["value_usd_source"] == "declared"
+        assert second["dispatch_country"] == "KZ"
+        assert second["currency"] == "EUR" and second["value_usd_source"] == "ecb"
+        assert second["value_usd"] == pytest.approx(1234.1, abs=0.01)  # ECB 2018-03-15
+        assert (first["source_file"], first["source_row"]) == (str(path), 1)
+
+    def test_user_fx_table_fills_the_rouble_gap(self, store, tmp_path):
+        row = ["X3", "1", "01.05.2022", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "7 000",
+               "RUB", ""]  # fmt: skip
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, row])
+        rates = tmp_path / "rates.csv"
+        rates.write_text("currency,date,usd_per_unit\nRUB,2022-05-01,0.014\n")
+        result = ingest(store, [path], fx_rates=rates)
+        assert result.loaded == 1
+        [decl] = rows_of(store, "SELECT value_usd, value_usd_source FROM declarations")
+        assert decl == {"value_usd": pytest.approx(98.0), "value_usd_source": "user"}
+
+
+class TestIdempotentAndAtomic:
+    def test_same_file_twice_loads_once(self, store, tmp_path):
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
+        assert ingest(store, [path]).loaded == 2
+        again = ingest(store, [path])
+        assert again.loaded == 0 and again.files[0].skipped
+        copy = write_csv(tmp_path / "copy.csv", [RU_HEADER, *GOOD_ROWS])
+        assert ingest(store, [copy]).files[0].skipped  # same content, other name
+        assert store.count("declarations") == 2
+
+    def test_a_failure_leaves_the_store_unchanged(self, store, tmp_path, monkeypatch):
+        first = write_csv(tmp_path / "a.csv", [RU_HEADER, GOOD_ROWS[0]])
+        ingest(store, [first])
+        second = write_csv(tmp_path / "b.csv", [RU_HEADER, *GOOD_ROWS, ["X", "1", "bad"]])
+
+        def crash(*args, **kwargs):
+            raise RuntimeError("disk full")
+
+        monkeypatch.setattr(pipeline, "_record_run", crash)
+        with pytest.raises(RuntimeError):
+            ingest(store, [second])
+        assert store.count("declarations") == 1
+        assert store.count("quarantine") == 0
+        assert store.count("ingest_runs") == 1
+        monkeypatch.undo()
+        assert ingest(store, [second]).loaded == 2  # a re-run completes
+
+    def test_header_errors_stop_before_any_file_is_written(self, store, tmp_path):
+        good = write_csv(tmp_path / "good.csv", [RU_HEADER, *GOOD_ROWS])
+        bad = write_csv(tmp_path / "bad.csv", [["foo", "bar"], ["1", "2"]])
+        with pytest.raises(ProfileError):
+            ingest(store, [good, bad])
+        assert store.count("declarations") == 0
+
+
+# -- the invariant under hostile rows --------------------------------------------------------------
+
+CELL = st.one_of(
+    st.sampled_from(["", " ", "15.03.2018", "31.02.2021", "2022-05-01", "43174", "КИТАЙ", "XX",
+                     "KR", "8708299009", "ABC", "1 234,5", "1,234.56", "-", "RUB", "USD", "EUR",
+                     '"', ";", "\n", "ООО «А»"]),
+    st.text(max_size=12),
+)  # fmt: skip
+ROW = st.lists(CELL, min_size=len(RU_HEADER) - 3, max_size=len(RU_HEADER) + 2)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(ROW, min_size=1, max_size=30))
+def test_rows_in_equals_loaded_plus_quarantined(rows):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_csv(Path(tmp) / "fuzz.csv", [RU_HEADER, *rows])
+        with open_store(Path(tmp) / "s.duckdb") as store:
+            result = ingest(store, [path])
+            assert result.rows_in == result.loaded + result.quarantined
+            assert store.count("declarations") == result.loaded
+            assert store.count("quarantine") == result.quarantined
+            run = rows_of(store, "SELECT rows_in, loaded, quarantined FROM ingest_runs")[0]
+            assert run == {
+                "rows_in": result.rows_in,
+                "loaded": result.loaded,
+                "quarantined": result.quarantined,
+            }
+
+
+# -- profiles on real vendor layouts ----------------------------------------------------------------
+
+
+class TestProfiles:
+    def test_real_vendor_russian_import_file(self, store, shared_data):
+        path = shared_data / "trade/firm_level_samples_aaziko/russia_import_full.csv.gz"
+        result = ingest(store, [path])
+        assert result.files[0].profile == "vendor_ru_import"
+        assert (result.rows_in, result.loaded) == (2, 2)
+        rows = rows_of(store, "SELECT * FROM declarations ORDER BY value_usd")
+        assert rows[0]["declaration_id"] == "10012020/310325/5016594"
+        assert rows[0]["importer_id"] == "3905601620"
+        assert rows[0]["exporter_name"] == "KEDAR CERA LLP"
+        assert rows[0]["origin_country"] == "IN"
+        assert rows[0]["hs6"] == "690721" and rows[0]["value_usd"] == 83.02
+
+    def test_vendor_short_layout_splits_inn_from_name(self, store, shared_data):
+        path = shared_data / "trade/firm_level_samples_aaziko/russia_import_short.csv.gz"
+        result = ingest(store, [path])
+        assert result.rows_in == result.loaded + result.quarantined
+        [row] = rows_of(
+            store,
+            "SELECT importer_id, importer_name, date FROM declarations WHERE source_row = 1",
+        )
+        assert row["importer_id"] == "7722476458"
+        assert row["importer_name"] == "OOO YATASH RUS"
+        assert row["date"].isoformat() == "2023-04-01"  # "Apr 2023"
+
+    def test_us_bill_of_lading(self, store, shared_data):
+        path = shared_data / "trade/firm_level_samples_aaziko/us_import_610990_1.csv.gz"
+        result = ingest(store, [path])
+        assert result.files[0].profile == "us_bol"
+        assert result.rows_in == 18 == result.loaded + result.quarantined
+        row = rows_of(store, "SELECT * FROM declarations WHERE source_row = 1")[0]
+        assert row["importer_name"] == "ANATOLIA TILES AND STONE INC"
+        assert row["dispatch_country"] == "IN"  # "IN, INDIA"
+        assert row["importer_country"] == "US"
+
+    def test_generic_english_and_map_override(self, store, tmp_path):
+        path = write_csv(
+            tmp_path / "mine.csv",
+            [
+                ["Entry number", "Date", "Buyer", "Seller", "HS code", "Amount (USD)"],
+                ["E1", "2023-01-05", "Acme LLC", "Foo GmbH", "847150", "1,234.50"],
+            ],
+        )
+        with pytest.raises(ProfileError, match="value_usd\\|value"):
+            ingest(store, [path])
+        result = ingest(store, [path], overrides={"Amount (USD)": "value_usd"})
+        assert result.files[0].profile == "generic_en" and result.loaded == 1
+        assert rows_of(store, "SELECT value_usd FROM declarations") == [{"value_usd": 1234.5}]
+
+    def test_unknown_profile(self, store, tmp_path):
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
+        with pytest.raises(ProfileError, match="unknown profile 'nope'"):
+            ingest(store, [path], profile="nope")
+
+
+# -- the command line --------------------------------------------------------------------------------
+
+
+class TestCommandLine:
+    def test_ingest_json_contract(self, cli, tmp_path):
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
+        result = cli("ingest", path, "--json")
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        assert list(data) == ["rows_in", "loaded", "quarantined", "files"]
+        assert (data["rows_in"], data["loaded"], data["quarantined"]) == (2, 2, 0)
+        assert data["files"][0]["file"] == str(path)
+
+    def test_sql_is_read_only_and_returns_rows(self, cli, tmp_path):
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
+        cli("ingest", path)
+        result = cli("sql", "SELECT count(*) AS n FROM declarations", "--json")
+        assert json.loads(result.output) == [{"n": 2}]
+
+    @pytest.mark.parametrize(
+        "args, message",
+        [
+            (["ingest", "missing.csv"], "missing.csv: no such file"),
+            (["ingest", "{ru}", "--profile", "nope"], "unknown profile 'nope'"),
+            (["ingest", "{bad}"], "cannot map the header"),
+            (["ingest", "{xlsx}"], "not a readable Excel workbook"),
+            (["ingest", "{gz}"], "cannot read file"),
+            (["sql", "DELETE FROM declarations"], "read-only"),
+        ],
+    )
+    def test_user_mistakes_are_one_line(self, cli, run_cli, tmp_path, args, message):
+        files = {
+            "ru": write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS]),
+            "bad": write_csv(tmp_path / "bad.csv", [["foo", "bar"], ["1", "2"]]),
+            "xlsx": tmp_path / "broken.xlsx",
+            "gz": tmp_path / "cut.csv.gz",
+        }
+        files["xlsx"].write_bytes(b"PK\x03\x04 not really a workbook")
+        files["gz"].write_bytes(gzip.compress(",".join(RU_HEADER).encode() * 50)[:60])
+        assert cli("ingest", files["ru"]).exit_code == 0
+        proc = run_cli(*[a.format(**files) for a in args])
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr
+        assert "Traceback" not in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_input_error_names_the_file(store, tmp_path):
+    path = tmp_path / "table.parquet"
+    path.write_text("not parquet")
+    with pytest.raises(InputError, match="table.parquet"):
+        ingest(store, [path])
