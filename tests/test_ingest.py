@@ -62,7 +62,8 @@ def _private_cache(tmp_path_factory, monkeypatch):
 class TestLossless:
     def test_every_row_is_loaded_or_quarantined(self, store, tmp_path):
         bad = [
-            ["X1", "1", "31.02.2021", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "", "", "1"],
+            ["X1", "1", "31.02.2021", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "", "",
+             "1"],
             ["X2", "1", "01.05.2022", "ООО А", "", "B", "АТЛАНТИДА", "CN", "8536", "x", "", "", "",
              "1"],
             ["X3", "1", "01.05.2022", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "100",
@@ -170,7 +171,7 @@ def test_rows_in_equals_loaded_plus_quarantined(rows):
             }
 
 
-# -- profiles on real vendor layouts ----------------------------------------------------------------
+# -- profiles on real vendor layouts ---------------------------------------------------------
 
 
 class TestProfiles:
@@ -228,7 +229,7 @@ class TestProfiles:
             ingest(store, [path], profile="nope")
 
 
-# -- the command line --------------------------------------------------------------------------------
+# -- the command line ---------------------------------------------------------------------
 
 
 class TestCommandLine:

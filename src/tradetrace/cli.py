@@ -26,7 +26,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Reference data: HS nomenclature, sanctions lists, CHPL.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Reference data: HS nomenclature, sanctions lists, CHPL.", no_args_is_help=True
+)
 app.add_typer(data_app, name="data")
 
 out = Console()
@@ -79,7 +81,9 @@ def print_table(title: str | None, rows: list[dict], columns: list[str] | None =
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files (.csv .tsv .xlsx .parquet .jsonl, .gz, .zip).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files (.csv .tsv .xlsx .parquet .jsonl, .gz, .zip).")
+    ],
     profile: Annotated[
         str | None, typer.Option(help="Column-mapping profile name or YAML file (default: detect).")
     ] = None,
@@ -113,9 +117,8 @@ def ingest(
         for f in result.files
     ]
     print_table("Ingest", rows)
-    out.print(
-        f"rows_in {result.rows_in:,} = loaded {result.loaded:,} + quarantined {result.quarantined:,}"
-    )
+    r = result
+    out.print(f"rows_in {r.rows_in:,} = loaded {r.loaded:,} + quarantined {r.quarantined:,}")
 
 
 class _progress:
@@ -153,7 +156,9 @@ class _progress:
 
 
 @app.command()
-def sql(query: Annotated[str, typer.Argument(help="A SELECT statement.")], as_json: JsonOption = False) -> None:
+def sql(
+    query: Annotated[str, typer.Argument(help="A SELECT statement.")], as_json: JsonOption = False
+) -> None:
     """Run a read-only SQL query on the store."""
     with _store(read_only=True) as store:
         table = store.query(query)
@@ -166,7 +171,9 @@ def sql(query: Annotated[str, typer.Argument(help="A SELECT statement.")], as_js
 
 @app.command()
 def quarantine(
-    file: Annotated[str | None, typer.Option(help="Only rows from files containing this text.")] = None,
+    file: Annotated[
+        str | None, typer.Option(help="Only rows from files containing this text.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
     as_json: JsonOption = False,
 ) -> None:
@@ -180,9 +187,7 @@ def quarantine(
     if as_json:
         print_json(rows)
         return
-    print_table(
-        f"Quarantine ({total:,} rows)", rows, ["file", "row", "column", "value", "reason"]
-    )
+    print_table(f"Quarantine ({total:,} rows)", rows, ["file", "row", "column", "value", "reason"])
 
 
 @app.command()
@@ -243,7 +248,9 @@ def data_import(
 
 @data_app.command("update")
 def data_update(
-    only: Annotated[list[str] | None, typer.Option(help="Source keys to fetch (default all).")] = None,
+    only: Annotated[
+        list[str] | None, typer.Option(help="Source keys to fetch (default all).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Download the reference files from their official publishers."""

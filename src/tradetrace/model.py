@@ -66,8 +66,15 @@ MAPPABLE_FIELDS: tuple[str, ...] = tuple(
     f.name
     for f in DECLARATION_FIELDS
     if f.name
-    not in {"hs6", "hs_chapter", "hs_section", "value_usd_source", "source_file", "source_row",
-            "ingest_id"}
+    not in {
+        "hs6",
+        "hs_chapter",
+        "hs_section",
+        "value_usd_source",
+        "source_file",
+        "source_row",
+        "ingest_id",
+    }
 )
 
 #: A file can only be loaded if its header maps these (``value`` may stand in for

@@ -23,6 +23,8 @@ from tradetrace.errors import StoreError
 from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
 
 DEFAULT_DB = "tradetrace.duckdb"
+#: The engine spills to disk beyond this, so memory stays flat however large the input.
+DEFAULT_MEMORY_LIMIT = "2GB"
 SCHEMA_VERSION = "1"
 
 TABLES = {
@@ -49,6 +51,8 @@ class Store:
             self.con = ibis.duckdb.connect(str(self.path), read_only=read_only)
         except duckdb.Error as exc:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        limit = os.environ.get("TRADETRACE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        self._raw("SET memory_limit = ?", [limit])
         if not read_only:
             self._ensure_tables()
 
@@ -132,6 +136,15 @@ class Store:
 
     def unstage(self, name: str) -> None:
         self.con.con.unregister(name)
+
+    def stage_copy(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
+        """Copy an Arrow batch into a temporary table: the engine then knows its size."""
+        self.con.con.register("_arrow", batch)
+        try:
+            self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _arrow')
+        finally:
+            self.con.con.unregister("_arrow")
+        return self.con.table(name)
 
     def materialise(self, name: str, expr: ir.Table) -> ir.Table:
         """Evaluate ``expr`` once into a temporary table (read by several inserts)."""

@@ -65,6 +65,12 @@ class References:
     fx_ecb: ir.Table  # currency, date, usd_per_unit
     fx_user: ir.Table  # currency, date, usd_per_unit
 
+    def names(self) -> tuple[str, ...]:
+        return tuple(
+            t.get_name()
+            for t in (self.country_aliases, self.currency_aliases, self.fx_ecb, self.fx_user)
+        )
+
 
 # -- scalar parsers (Ibis expressions over string columns) -----------------------------------------
 
@@ -74,23 +80,31 @@ def clean(text: ir.StringValue) -> ir.StringValue:
 
 
 def parse_number(text: ir.StringValue, decimal: str = ".") -> ir.FloatingValue:
-    s = text.re_replace(r"[\s\x{00a0}\x{202f}']", "")
+    # Plain replaces and a cast first: regexes only run for the rare grouped forms.
+    s = text.replace(" ", "").replace("\u00a0", "").replace("\u202f", "").replace("'", "")
+    commas = s.length() - s.replace(",", "").length()
+    dots = s.length() - s.replace(".", "").length()
     # "1,234" is a thousand under a "." profile, but "0,500" can only be a half
-    thousands_comma = s.re_search(r"^[+-]?[1-9]\d{0,2},\d{3}$") & ibis.literal(decimal == ".")
-    s = ibis.cases(
-        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3})+,\d*$"), s.replace(".", "").replace(",", ".")),
-        (s.re_search(r"^[+-]?\d{1,3}(,\d{3})+\.\d*$"), s.replace(",", "")),
-        (s.re_search(r"^[+-]?\d{1,3}(,\d{3}){2,}$"), s.replace(",", "")),
-        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"), s.replace(".", "")),
-        (thousands_comma, s.replace(",", "")),
-        else_=s.replace(",", "."),
+    thousands_comma = (
+        s.re_search(r"^[+-]?[1-9]\d{0,2},\d{3}$") if decimal == "." else ibis.literal(False)
     )
-    numeric = s.re_search(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$")
-    return ibis.ifelse(numeric, s.try_cast("float64"), ibis.null("float64"))
+    s = ibis.cases(
+        ((commas == 0) & (dots <= 1), s),
+        ((commas == 1) & (dots == 0) & ~thousands_comma, s.replace(",", ".")),
+        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3})+,\d*$"), s.replace(".", "").replace(",", ".")),
+        (s.re_search(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$"), s.replace(",", "")),
+        (s.re_search(r"^[+-]?\d{1,3}(\.\d{3}){2,}$"), s.replace(".", "")),
+        else_=ibis.null("string"),
+    )
+    number = ibis.ifelse(
+        s.re_search(r"^[+-]?(\d|\.\d)"), s.try_cast("float64"), ibis.null("float64")
+    )
+    return ibis.ifelse(number.isinf() | number.isnan(), ibis.null("float64"), number)
 
 
 def _int(text: ir.StringValue) -> ir.IntegerValue:
-    return text.try_cast("int32")
+    """A whole number, or null: the engine's cast would round "1.5" to 2."""
+    return ibis.ifelse(text.re_search(r"^[+-]?\d+$"), text.try_cast("int32"), ibis.null("int32"))
 
 
 def parse_date(text: ir.StringValue) -> ir.DateValue:
@@ -184,8 +198,38 @@ def direction_of(text: ir.StringValue, default: str) -> ir.StringValue:
 def normalise(
     stage: ir.Table, mapping: Mapping, refs: References, source_file: str, ingest_id: str
 ) -> ir.Table:
-    """Canonical declaration columns plus ``reject_*`` for every staged row."""
+    """Canonical declaration columns plus ``reject_*`` for every staged row, as one expression."""
+    rows = normalise_steps(stage, mapping, refs, staged=False)[-1][1]
+    return with_provenance(rows, source_file, ingest_id)
+
+
+def with_provenance(rows: ir.Table, source_file: str, ingest_id: str) -> ir.Table:
+    """Add the file and run to normalised rows (kept out of the steps so they compile once)."""
+    return rows.mutate(
+        declaration_id=rows.declaration_id.fill_null(
+            ibis.literal(f"{source_file}#") + rows.source_row.cast("string")
+        ),
+        source_file=ibis.literal(source_file),
+        ingest_id=ibis.literal(ingest_id),
+    )
+
+
+def normalise_steps(
+    stage: ir.Table, mapping: Mapping, refs: References, staged: bool = True
+) -> list[tuple[str, ir.Table]]:
+    """The normalisation as named steps: small lookups of distinct values, then the rows.
+
+    Dates, codes, countries and currencies repeat massively in customs data, so each
+    distinct value is parsed once. With ``staged`` every step after the first reads the
+    earlier ones by name, so the pipeline can materialise them (exact sizes let the engine
+    join the small lookups cheaply) and compile each step once per file.
+    """
     profile = mapping.profile
+    steps: list[tuple[str, ir.Table]] = []
+
+    def step(name: str, expr: ir.Table) -> ir.Table:
+        steps.append((name, expr))
+        return ibis.table(expr.schema(), name=name) if staged else expr
 
     def raw(name: str) -> ir.StringValue:
         if name in mapping.columns:
@@ -196,57 +240,139 @@ def normalise(
 
     parsed = {f: parse_number(raw(f), profile.decimal) for f in NUMBER_FIELDS}
     importer_name, importer_id = raw("importer_name"), raw("importer_id")
-    embedded_id = importer_name.re_search(r"^(\d{10}|\d{12})(\s+\d{9})?\s+\S")
+    embedded_id = importer_name.re_search(r"^(\d{12}|\d{10})(\s+\d{9})?\s+\S")
     split_id = embedded_id & importer_id.isnull()
-    hs = normalise_hs(raw("hs_code"))
     source_row = stage["_source_row"]
     t = stage.select(
         _source_row=source_row,
-        _raw=_raw_json(stage, mapping),
         **{f"_raw_{f}": raw(f) for f in _checked_fields()},
         **{f: raw(f) for f in TEXT_FIELDS},
-        declaration_id=raw("declaration_id").fill_null(
-            ibis.literal(f"{source_file}#") + source_row.cast("string")
-        ),
+        declaration_id=raw("declaration_id"),
         line_no=_int(raw("line_no")).fill_null(1),
-        date=parse_date(raw("date")),
         direction=direction_of(raw("direction"), profile.direction),
         importer_name=ibis.ifelse(
             split_id,
-            importer_name.re_extract(r"^(?:\d{10}|\d{12})(?:\s+\d{9})?\s+(.*)$", 1),
+            importer_name.re_extract(r"^(?:\d{12}|\d{10})(?:\s+\d{9})?\s+(.*)$", 1),
             importer_name,
         ),
         importer_id=ibis.ifelse(
-            split_id, importer_name.re_extract(r"^(\d{10}|\d{12})", 1), importer_id
+            split_id,
+            importer_name.re_extract(r"^(\d{12}|\d{10})", 1),
+            importer_id,  # longest first
         ),
-        hs_code=hs,
-        hs6=ibis.ifelse(hs.length() >= 6, hs.substr(0, 6), ibis.null("string")),
-        hs_chapter=hs.substr(0, 2),
-        **{f"_key_{f}": country_key(raw(f)) for f in COUNTRY_FIELDS},
-        _key_currency=currency_key(raw("currency")),
         **parsed,
     )
-    t = _join_lookup(t, refs.country_aliases, "key", "iso2", COUNTRY_FIELDS)
-    t = _join_lookup(t, refs.currency_aliases, "key", "currency", ("currency",))
-    t = _join_rates(t, refs.fx_user, "_rate_user")
-    t = _join_rates(t, refs.fx_ecb, "_rate_ecb")
+    dates = step("_lk_date", _parsed_values(stage, raw("date"), {"date": parse_date}))
+    t = _join_values(t, "_raw_date", dates, "date")
+    codes = step(
+        "_lk_hs",
+        _parsed_values(
+            stage,
+            raw("hs_code"),
+            {
+                "hs_code": normalise_hs,
+                "hs6": lambda v: _hs6(normalise_hs(v)),
+                "hs_chapter": lambda v: normalise_hs(v).substr(0, 2),
+                "hs_section": lambda v: hs_section(normalise_hs(v).substr(0, 2)),
+            },
+        ),
+    )
+    t = _join_values(t, "_raw_hs_code", codes, "hs_code", "hs6", "hs_chapter", "hs_section")
+    countries = step(
+        "_lk_country",
+        _lookup_values(
+            stage, [raw(f) for f in COUNTRY_FIELDS], country_key, refs.country_aliases, "iso2"
+        ),
+    )
+    for name in COUNTRY_FIELDS:
+        t = _join_values(t, f"_raw_{name}", countries.rename({name: "iso2"}), name)
+    currencies = step(
+        "_lk_currency",
+        _lookup_values(stage, [raw("currency")], currency_key, refs.currency_aliases, "currency"),
+    )
+    t = _join_values(t, "_raw_currency", currencies, "currency")
+    rates = step(
+        "_lk_rates", _rate_pairs(stage, raw("currency"), raw("date"), currencies, dates, refs)
+    )
+    t = _join_rates(t, rates)
     value_usd, usd_source = _usd(t)
     t = t.mutate(
-        hs_section=hs_section(t.hs_chapter),
         value_usd=value_usd,
         value_usd_source=usd_source,
-        source_file=ibis.literal(source_file),
+        source_file=ibis.null("string"),
         source_row=t._source_row,
-        ingest_id=ibis.literal(ingest_id),
+        ingest_id=ibis.null("string"),
     )
     column, value, reason = _first_failure(t, mapping)
-    return t.select(
-        *DECLARATION_COLUMNS,
-        reject_column=column,
-        reject_value=value,
-        reject_reason=reason,
-        raw=t._raw,
+    step(
+        "_norm",
+        t.select(
+            *DECLARATION_COLUMNS,
+            reject_column=column,
+            reject_value=value,
+            reject_reason=reason,
+        ),
     )
+    return steps
+
+
+def raw_rows(stage: ir.Table, mapping: Mapping) -> ir.Table:
+    """``_source_row`` and the original row as JSON, joined to rejected rows only."""
+    return stage.select(_source_row=stage["_source_row"], raw=_raw_json(stage, mapping))
+
+
+def _hs6(hs: ir.StringValue) -> ir.StringValue:
+    return ibis.ifelse(hs.length() >= 6, hs.substr(0, 6), ibis.null("string"))
+
+
+def _parsed_values(stage: ir.Table, value: ir.StringValue, parsers: dict) -> ir.Table:
+    """Each distinct raw ``value`` (``_v``) with its parsed columns."""
+    values = stage.select(_v=value).distinct()
+    return values.mutate(**{name: parse(values._v) for name, parse in parsers.items()})
+
+
+def _lookup_values(
+    stage: ir.Table, values: list[ir.StringValue], key, ref: ir.Table, value: str
+) -> ir.Table:
+    """Distinct raw ``values`` (``_v``) with the reference ``value`` their key maps to."""
+    distinct = ibis.union(*[stage.select(_v=v) for v in values]).distinct()
+    distinct = distinct.filter(distinct._v.notnull()).mutate(_k=key(distinct._v))
+    joined = distinct.left_join(ref, distinct._k == ref.key)
+    return joined.select(_v=joined._v, **{value: joined[value]})
+
+
+def _join_values(t: ir.Table, column: str, lookup: ir.Table, *outputs: str) -> ir.Table:
+    """Left-join a value lookup on ``t[column] == lookup._v``, adding ``outputs``."""
+    tag = f"_v_{outputs[0]}"
+    renamed = lookup.select(lookup._v.name(tag), *outputs).view()
+    return t.left_join(renamed, t[column] == renamed[tag]).drop(tag)
+
+
+def _rate_pairs(
+    stage: ir.Table,
+    raw_currency: ir.StringValue,
+    raw_date: ir.StringValue,
+    currencies: ir.Table,
+    dates: ir.Table,
+    refs: References,
+) -> ir.Table:
+    """The user and ECB rate of each distinct (raw currency, raw date) pair."""
+    pairs = stage.select(_c=raw_currency, _d=raw_date).distinct()
+    pairs = pairs.filter(pairs._c.notnull() & pairs._d.notnull())
+    pairs = pairs.inner_join(currencies, pairs._c == currencies._v).drop("_v")
+    pairs = pairs.inner_join(dates, pairs._d == dates._v).drop("_v")
+    for rates, out in ((refs.fx_user, "_rate_user"), (refs.fx_ecb, "_rate_ecb")):
+        lookup = rates.select(_rc=rates.currency, _rd=rates.date, **{out: rates.usd_per_unit})
+        pairs = pairs.left_join(
+            lookup, (pairs.currency == lookup._rc) & (pairs.date == lookup._rd)
+        ).drop("_rc", "_rd")
+    return pairs.select("_c", "_d", "_rate_user", "_rate_ecb")
+
+
+def _join_rates(t: ir.Table, pairs: ir.Table) -> ir.Table:
+    pairs = pairs.view()
+    joined = t.left_join(pairs, (t._raw_currency == pairs._c) & (t._raw_date == pairs._d))
+    return joined.drop("_c", "_d")
 
 
 def _checked_fields() -> tuple[str, ...]:
@@ -257,27 +383,6 @@ def _raw_json(stage: ir.Table, mapping: Mapping) -> ir.StringValue:
     """The original row as JSON (header → cell), kept with quarantined rows for the analyst."""
     cells = {name: stage[f"c{i}"] for i, name in enumerate(mapping.header)}
     return ibis.struct(cells).cast("json").cast("string")
-
-
-def _join_lookup(
-    t: ir.Table, ref: ir.Table, key: str, value: str, fields: tuple[str, ...]
-) -> ir.Table:
-    """Left-join ``ref`` once per field (``_key_<field>`` → ``<field>``)."""
-    for name in fields:
-        lookup = ref.select(**{f"_lk_{name}": ref[key], f"_lv_{name}": ref[value]})
-        t = t.left_join(lookup, t[f"_key_{name}"] == lookup[f"_lk_{name}"])
-        t = t.mutate(**{name: t[f"_lv_{name}"]}).drop(f"_lk_{name}", f"_lv_{name}")
-    return t
-
-
-def _join_rates(t: ir.Table, rates: ir.Table, out: str) -> ir.Table:
-    lookup = rates.select(
-        **{f"{out}_cur": rates.currency, f"{out}_date": rates.date, out: rates.usd_per_unit}
-    )
-    t = t.left_join(
-        lookup, (t.currency == lookup[f"{out}_cur"]) & (t.date == lookup[f"{out}_date"])
-    )
-    return t.drop(f"{out}_cur", f"{out}_date")
 
 
 def _usd(t: ir.Table) -> tuple[ir.FloatingValue, ir.StringValue]:
@@ -319,9 +424,7 @@ def _first_failure(t: ir.Table, mapping: Mapping):
     )
     check(t._raw_hs_code.isnull(), "hs_code", "missing HS / TN VED code")
     check(t.hs_code.isnull(), "hs_code", "invalid HS / TN VED code (not digits of an HS chapter)")
-    check(
-        t._raw_line_no.notnull() & _int(t._raw_line_no).isnull(), "line_no", "not a whole number"
-    )
+    check(t._raw_line_no.notnull() & _int(t._raw_line_no).isnull(), "line_no", "not a whole number")
     check(t._raw_direction.notnull() & t.direction.isnull(), "direction", "unknown direction")
     for name in NUMBER_FIELDS:
         check(t[f"_raw_{name}"].notnull() & t[name].isnull(), name, "not a number")

@@ -18,9 +18,14 @@ import ibis
 import pyarrow as pa
 
 from tradetrace.errors import InputError, StoreError
-from tradetrace.ingest.normalise import References, normalise
+from tradetrace.ingest.normalise import (
+    References,
+    normalise_steps,
+    raw_rows,
+    with_provenance,
+)
 from tradetrace.ingest.profiles import Mapping, resolve_mapping
-from tradetrace.ingest.readers import Malformed, Source, expand_sources, open_table
+from tradetrace.ingest.readers import SOURCE_ROW, Malformed, Source, expand_sources, open_table
 from tradetrace.model import DECLARATION_COLUMNS, QUARANTINE_SCHEMA
 from tradetrace.reference.countries import country_alias_table
 from tradetrace.reference.fx import currency_alias_table, ecb_usd_rates, load_user_rates
@@ -100,7 +105,9 @@ def ingest(
 
 
 def _references(store: Store, fx_rates: Path | None) -> References:
-    user = load_user_rates(fx_rates).select(FX_SCHEMA.names) if fx_rates else FX_SCHEMA.empty_table()
+    user = (
+        load_user_rates(fx_rates).select(FX_SCHEMA.names) if fx_rates else FX_SCHEMA.empty_table()
+    )
     return References(
         country_aliases=store.reference("ref_country_aliases", country_alias_table),
         currency_aliases=store.reference("ref_currency_aliases", currency_alias_table),
@@ -161,19 +168,19 @@ def _already_ingested(store: Store, sha256: str) -> bool:
 def _load_batches(
     store: Store, reader, mapping: Mapping, refs: References, result: FileResult
 ) -> None:
-    sql = None
+    compiled = _compiled_steps(store, mapping, refs)
     try:
         for batch in reader.batches():
-            stage = store.stage("_stage", batch)
-            if sql is None:
-                sql = store.prepared(
-                    normalise(stage, mapping, refs, result.file, result.sha256)
-                )
-            norm = store.run_prepared_into("_norm", sql)
+            store.stage_copy("_stage", batch)
+            for name, sql in compiled:
+                norm = store.run_prepared_into(name, sql)
             good = norm.reject_reason.isnull()
-            store.insert("declarations", norm.filter(good).select(*DECLARATION_COLUMNS))
-            store.insert("quarantine", _quarantine_rows(norm.filter(~good), result))
-            loaded = int(norm.filter(good).count().to_pyarrow().as_py())
+            rows = with_provenance(norm.filter(good), result.file, result.sha256)
+            store.insert("declarations", rows.select(*DECLARATION_COLUMNS))
+            rejected = norm.filter(~good)
+            raw = raw_rows(store.table("_stage"), mapping)
+            store.insert("quarantine", _quarantine_rows(rejected, raw, result))
+            loaded = int(store.to_arrow(norm.filter(good).count()).as_py())
             result.rows_in += batch.num_rows
             result.loaded += loaded
             result.quarantined += batch.num_rows - loaded
@@ -181,11 +188,27 @@ def _load_batches(
         _quarantine_malformed(store, reader.take_malformed(), result)
     except pa.ArrowException as exc:
         raise InputError(f"{result.file}: cannot read file ({exc})") from exc
-    finally:
-        store.unstage("_stage")
 
 
-def _quarantine_rows(rejected, result: FileResult):
+_COMPILED: dict[tuple, list[tuple[str, str]]] = {}
+
+
+def _compiled_steps(store: Store, mapping: Mapping, refs: References) -> list[tuple[str, str]]:
+    """Compiling the steps costs about a second; files of one layout share the result."""
+    key = (repr(mapping), refs.names())  # the SQL names tables, so it fits any store
+    if key not in _COMPILED:
+        stage = ibis.table(_stage_schema(mapping.header), name="_stage")
+        steps = normalise_steps(stage, mapping, refs)
+        _COMPILED[key] = [(name, store.prepared(expr)) for name, expr in steps]
+    return _COMPILED[key]
+
+
+def _stage_schema(header: tuple[str, ...]) -> ibis.Schema:
+    return ibis.schema({**{f"c{i}": "string" for i in range(len(header))}, SOURCE_ROW: "int64"})
+
+
+def _quarantine_rows(rejected, raw, result: FileResult):
+    rejected = rejected.left_join(raw, rejected.source_row == raw._source_row)
     return rejected.select(
         ingest_id=ibis.literal(result.sha256),
         file=ibis.literal(result.file),

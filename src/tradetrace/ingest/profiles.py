@@ -44,7 +44,7 @@ class Mapping:
 
 
 def header_key(text: str) -> str:
-    """Headers compare case-, space- and punctuation-insensitively ("Вес нетто, кг" = "вес нетто кг")."""
+    """Headers compare ignoring case, spaces and punctuation ("Вес нетто, кг" = "вес нетто кг")."""
     text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
     return " ".join(re.sub(r"[^\w№]+", " ", text).split())
 
@@ -99,7 +99,7 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
         header, sep, target = item.rpartition("=")
         target = target.strip()
         if not sep or not header.strip():
-            raise ProfileError(f"--map {item!r}: expected \"Header=field\"")
+            raise ProfileError(f'--map {item!r}: expected "Header=field"')
         if target not in MAPPABLE_FIELDS:
             raise ProfileError(
                 f"--map {item!r}: unknown field {target!r}; fields: {', '.join(MAPPABLE_FIELDS)}"
@@ -140,10 +140,7 @@ def resolve_mapping(
 ) -> Mapping:
     """The mapping for a file: the named profile, or the best-fitting built-in one."""
     overrides = overrides or {}
-    if profile_name:
-        candidates = [get_profile(profile_name)]
-    else:
-        candidates = list(builtin_profiles().values())
+    candidates = [get_profile(profile_name)] if profile_name else [*builtin_profiles().values()]
     mappings = [map_header(p, header, overrides) for p in candidates]
     complete = [m for m in mappings if not missing_required(m)]
     if complete:
@@ -153,5 +150,5 @@ def resolve_mapping(
     raise ProfileError(
         f"cannot map the header with profile {best.profile.name!r}: required field(s) "
         f"{', '.join(missing_required(best))} unmapped; headers seen: {shown}; "
-        "use --profile NAME or --map \"Header=field\""
+        'use --profile NAME or --map "Header=field"'
     )

@@ -35,7 +35,7 @@ from tradetrace.errors import InputError
 
 SOURCE_ROW = "_source_row"
 BATCH_ROWS = 100_000
-CSV_BLOCK_BYTES = 16 << 20
+CSV_BLOCK_BYTES = 64 << 20
 SAMPLE_BYTES = 256 << 10
 
 DELIMITED = {".csv", ".tsv", ".txt", ".tab"}
@@ -90,7 +90,7 @@ class Source:
         """The decompressed bytes."""
         raw = raw or self.open_raw()
         name = (self.member or self.path.name).lower()
-        return gzip.GzipFile(fileobj=raw) if name.endswith(".gz") else raw  # type: ignore[return-value]
+        return _ClosingGzipFile(fileobj=raw) if name.endswith(".gz") else raw  # type: ignore[return-value]
 
     def sha256(self) -> str:
         digest = hashlib.sha256()
@@ -98,6 +98,18 @@ class Source:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         return digest.hexdigest()
+
+
+class _ClosingGzipFile(gzip.GzipFile):
+    """Closes the stored file with itself (``GzipFile(fileobj=...)`` leaves it open)."""
+
+    def close(self) -> None:
+        raw = self.fileobj
+        try:
+            super().close()
+        finally:
+            if raw is not None:
+                raw.close()
 
 
 def expand_sources(path: Path) -> list[Source]:
@@ -211,6 +223,8 @@ def _check_magic(source: Source, fmt: str) -> None:
             head = handle.read(8)
     except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(f"{source.name}: cannot read file ({_one_line(exc)})") from exc
+    if not head:
+        raise InputError(f"{source.name}: empty file")
     is_zip = head.startswith(b"PK\x03\x04")
     is_parquet = head.startswith(b"PAR1")
     if fmt == "excel" and not is_zip:
@@ -295,13 +309,14 @@ def _open_delimited(source: Source, on_read: Callable[[int], None]) -> TableRead
     text = sample.decode(encoding, errors="ignore")
     blank = _LEADING_BLANK_LINES.match(text).group()  # type: ignore[union-attr]
     text = text[len(blank) :]
+    skip_rows = len(_NEWLINE.findall(blank)) + 1  # the blank lines and the header
     delimiter = sniff_delimiter(text, source.suffix)
     header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
-    header = dedupe_header([h.strip() for h in header])
-    if not any(header):
-        raise InputError(f"{source.name}: line 1: no header row")
+    header = [h.strip() for h in header]
+    if not any(header):  # checked before dedupe_header names the blanks
+        raise InputError(f"{source.name}: line {skip_rows}: no header row")
+    header = dedupe_header(header)
     reader = TableReader(source, header, encoding=encoding, delimiter=delimiter)
-    skip_rows = len(_NEWLINE.findall(blank)) + 1  # the blank lines and the header
     reader._batches = _delimited_batches(source, reader, on_read, skip_rows)
     return reader
 
@@ -390,15 +405,15 @@ def _number_rows(count: int, start: int, skipped: set[int]) -> tuple[list[int], 
 
 def dedupe_header(header: list[str]) -> list[str]:
     """Blank and repeated column names get a position suffix so every column is addressable."""
-    seen: dict[str, int] = {}
-    out = []
+    out: list[str] = []
+    taken: set[str] = set()
     for i, name in enumerate(header):
-        name = name.lstrip("\ufeff").strip() or f"column_{i + 1}"
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
-        else:
-            seen[name] = 1
+        base = name.lstrip("\ufeff").strip() or f"column_{i + 1}"
+        name, n = base, 1
+        while name in taken:  # "a", "a_2", "a" must not give "a_2" twice
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
         out.append(name)
     return out
 
@@ -491,30 +506,36 @@ def _batch_from_columns(names: list[str], columns: list[list[str]], rows: list[i
 
 
 def _open_parquet(source: Source, on_read: Callable[[int], None]) -> TableReader:
-    handle = source.open()
+    handle: IO[bytes] = source.open()
     if source.member or source.path.name.lower().endswith(".gz"):
-        handle = io.BytesIO(handle.read())  # Parquet needs random access
+        with handle:
+            data = handle.read()
+        handle = io.BytesIO(data)  # Parquet needs random access
     try:
         parquet = pq.ParquetFile(handle)
     except pa.ArrowException as exc:
+        handle.close()
         raise InputError(f"{source.name}: not a readable Parquet file ({_one_line(exc)})") from exc
     header = dedupe_header(list(parquet.schema_arrow.names))
     reader = TableReader(source, header)
-    reader._batches = _parquet_batches(parquet, reader, on_read)
+    reader._batches = _parquet_batches(parquet, handle, reader, on_read)
     return reader
 
 
-def _parquet_batches(parquet: pq.ParquetFile, reader: TableReader, on_read):
+def _parquet_batches(parquet: pq.ParquetFile, handle: IO[bytes], reader: TableReader, on_read):
     names = [f"c{i}" for i in range(len(reader.header))]
     total = max(parquet.metadata.num_rows, 1)
     size = reader.source.size
     start = 1
-    for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
-        columns = [_as_text(batch.column(i)) for i in range(batch.num_columns)]
-        rows = pa.array(range(start, start + batch.num_rows), pa.int64())
-        start += batch.num_rows
-        on_read(size * batch.num_rows // total)
-        yield pa.RecordBatch.from_arrays([*columns, rows], names=[*names, SOURCE_ROW])
+    try:
+        for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
+            columns = [_as_text(batch.column(i)) for i in range(batch.num_columns)]
+            rows = pa.array(range(start, start + batch.num_rows), pa.int64())
+            start += batch.num_rows
+            on_read(size * batch.num_rows // total)
+            yield pa.RecordBatch.from_arrays([*columns, rows], names=[*names, SOURCE_ROW])
+    finally:
+        handle.close()
 
 
 def _as_text(column: pa.Array) -> pa.Array:

@@ -1,0 +1,166 @@
+"""tradetrace benchmarks: one table of figures, each next to its target.
+
+Run with ``make bench`` (or ``python bench/run.py [--rows N] [--only ingest]``). Every
+measured step runs in a fresh child process so its peak resident memory is its own.
+Results are printed and written to ``bench/results.json``. Data is the SYNTHETIC sample
+(``tradetrace sample``), generated once per size into ``bench/data/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+RESULTS = HERE / "results.json"
+PYTHON = sys.executable
+
+
+@dataclass
+class Figure:
+    step: str
+    figure: str
+    value: float
+    unit: str
+    target: str
+    ok: bool | None
+
+
+def child(code: str) -> dict:
+    """Run ``code`` in a fresh interpreter; it must print one JSON object as its last line.
+
+    The child adds its own peak RSS (``peak_mb``), so each step's memory is isolated.
+    """
+    wrapper = (
+        "import json, resource, sys\n"
+        f"{code}\n"
+        "result['peak_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps(result))\n"
+    )
+    proc = subprocess.run([PYTHON, "-c", wrapper], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def sample_file(rows: int) -> Path:
+    """A UTF-8 Russian-format declarations file with exactly ``rows`` data lines."""
+    target = DATA / f"declarations_{rows}.csv"
+    if target.exists():
+        return target
+    folder = DATA / f"sample_{rows}"
+    # the 2018–2021 file holds a bit over half the rows: ask for enough of them
+    subprocess.run(
+        [PYTHON, "-m", "tradetrace", "sample", "--out", str(folder), "--rows", str(rows * 2)],
+        check=True,
+        capture_output=True,
+    )
+    source = folder / "synthetic_ru_customs_2018_2021.csv"
+    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as dst:
+        dst.write(src.readline())
+        for n, line in enumerate(src):
+            if n >= rows:
+                break
+            dst.write(line)
+    return target
+
+
+INGEST = """
+import time, tempfile, pathlib
+from tradetrace.store import open_store
+from tradetrace.ingest.pipeline import ingest
+db = pathlib.Path(tempfile.mkdtemp()) / "bench.duckdb"
+with open_store(db) as store:
+    ingest(store, [pathlib.Path({path!r}).with_name("warm.csv")])  # reference tables, compile
+    start = time.perf_counter()
+    r = ingest(store, [pathlib.Path({path!r})])
+    result = {{"seconds": time.perf_counter() - start, "rows": r.rows_in, "loaded": r.loaded}}
+"""
+
+RAW_SCAN = """
+import time, tempfile, pathlib, duckdb
+db = pathlib.Path(tempfile.mkdtemp()) / "raw.duckdb"
+con = duckdb.connect(str(db))
+start = time.perf_counter()
+con.execute("CREATE TABLE t AS SELECT * FROM read_csv(?)", [{path!r}])
+result = {{"seconds": time.perf_counter() - start}}
+"""
+
+
+def bench_ingest(rows: int) -> list[Figure]:
+    small_rows = max(rows // 4, 1000)
+    path, small = sample_file(rows), sample_file(small_rows)
+    for p in (path, small):
+        warm = p.with_name("warm.csv")
+        if not warm.exists():
+            lines = p.read_text(encoding="utf-8").splitlines(keepends=True)[:50]
+            warm.write_text("".join(lines), encoding="utf-8")
+    ours = child(INGEST.format(path=str(path)))
+    raw = child(RAW_SCAN.format(path=str(path)))
+    ours_small = child(INGEST.format(path=str(small)))
+    ratio = ours["seconds"] / raw["seconds"]
+    growth = ours["peak_mb"] / ours_small["peak_mb"]
+    label = f"ingest {rows:,} rows"
+    return [
+        Figure(label, "ingest + normalise", ours["seconds"], "s", "", None),
+        Figure(label, "throughput", rows / ours["seconds"], "rows/s", "", None),
+        Figure(label, "DuckDB raw read_csv, same file", raw["seconds"], "s", "", None),
+        Figure(label, "ratio to raw read_csv", ratio, "x", "<= 3", ratio <= 3),
+        Figure(label, "peak memory", ours["peak_mb"], "MB", "<= 3000", ours["peak_mb"] <= 3000),
+        Figure(
+            label,
+            f"peak memory vs {small_rows:,} rows",
+            growth,
+            "x",
+            "<= 1.5 (flat)",
+            growth <= 1.5,
+        ),
+    ]
+
+
+BENCHES = {"ingest": bench_ingest}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=sorted(BENCHES), action="append")
+    args = parser.parse_args()
+    DATA.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    figures: list[Figure] = []
+    for name in args.only or BENCHES:
+        figures += BENCHES[name](args.rows)
+    table = Table(title=f"tradetrace benchmarks ({platform.node()}, {args.rows:,} rows)")
+    for column in ("step", "figure", "value", "unit", "target", "ok"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for f in figures:
+        mark = "" if f.ok is None else ("yes" if f.ok else "NO")
+        table.add_row(f.step, f.figure, f"{f.value:,.2f}", f.unit, f.target, mark)
+    Console().print(table)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "rows": args.rows,
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "seconds": time.time() - started,
+                "figures": [asdict(f) for f in figures],
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

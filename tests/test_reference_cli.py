@@ -1,0 +1,50 @@
+"""Reference data from the command line: `data import` copies, indexes and loads tables."""
+
+from __future__ import annotations
+
+import json
+
+from tradetrace.store import open_store
+
+
+def test_data_import_loads_hs_and_chpl(cli, db_path, shared_data):
+    result = cli("data", "import", shared_data, "--json")
+    assert result.exit_code == 0, result.output
+    keys = {row["key"] for row in json.loads(result.output)}
+    assert {"hs2022", "hs_sections", "chpl", "ofac_sdn", "un_consolidated"} <= keys
+    reference = db_path.parent / f"{db_path.stem}.reference"
+    index = json.loads((reference / "index.json").read_text())
+    assert index["files"]["ofac_sdn"]["sha256"]
+    with open_store(db_path) as store:
+        [row] = store.query(
+            "SELECT description FROM ref_hs WHERE code = '870829' AND edition = 'HS2022'"
+        ).to_pylist()
+        assert "bodies" in row["description"].lower()
+        assert store.count("ref_chpl") == 50
+        assert store.count("ref_hs_sections") == 21
+
+
+def test_data_import_twice_is_harmless(cli, shared_data):
+    assert cli("data", "import", shared_data).exit_code == 0
+    again = cli("data", "import", shared_data, "--json")
+    assert again.exit_code == 0 and json.loads(again.output)
+
+
+def test_data_import_of_a_missing_folder_is_one_line(run_cli, tmp_path):
+    proc = run_cli("data", "import", tmp_path / "nowhere")
+    assert proc.returncode == 2
+    assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_profiles_lists_the_builtins(cli):
+    result = cli("profiles")
+    for name in ("ru_customs", "generic_en", "vendor_ru_import", "us_bol"):
+        assert name in result.output
+
+
+def test_every_command_has_help(cli):
+    for command in (["--help"], ["ingest", "--help"], ["sql", "--help"], ["sample", "--help"],
+                    ["quarantine", "--help"], ["data", "import", "--help"],
+                    ["data", "update", "--help"], ["profiles", "--help"]):  # fmt: skip
+        result = cli(*command)
+        assert result.exit_code == 0 and "Usage" in result.output, command
