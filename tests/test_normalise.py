@@ -27,7 +27,7 @@ from tradetrace.ingest.normalise import (
     normalise_hs,
     parse_date,
     parse_number,
-    raw_rows,
+    with_raw_rows,
 )
 from tradetrace.ingest.profiles import get_profile, map_header
 from tradetrace.ingest.readers import SOURCE_ROW
@@ -413,11 +413,12 @@ def test_text_is_trimmed_and_empty_means_missing(normalised) -> None:
 def test_raw_rows_keep_the_cells_as_written(con) -> None:
     """Quarantined rows keep the original row as JSON (header → cell), untrimmed."""
     header = ("Date", "Importer", "Вес нетто, кг")
-    cells = {"c0": ["15.03.2018"], "c1": ["  OOO ROMASHKA "], "c2": ['1 234,5 "кг"']}
-    stage = ibis.memtable(pa.table({**cells, SOURCE_ROW: pa.array([7], pa.int64())}))
+    cells = {"c0": ["15.03.2018", ""], "c1": ["  OOO ROMASHKA ", ""], "c2": ['1 234,5 "кг"', ""]}
+    stage = ibis.memtable(pa.table({**cells, SOURCE_ROW: pa.array([7, 8], pa.int64())}))
+    rejected = ibis.memtable(pa.table({"source_row": pa.array([7], pa.int64())}))
     mapping = map_header(get_profile("generic_en"), list(header), {})
-    (row,) = con.to_pyarrow(raw_rows(stage, mapping)).to_pylist()
-    assert row["_source_row"] == 7
+    (row,) = con.to_pyarrow(with_raw_rows(rejected, stage, mapping)).to_pylist()
+    assert row["source_row"] == 7
     assert json.loads(row["raw"]) == {
         "Date": "15.03.2018", "Importer": "  OOO ROMASHKA ", "Вес нетто, кг": '1 234,5 "кг"'
     }

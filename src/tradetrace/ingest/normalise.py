@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 
 from tradetrace.ingest.profiles import Mapping
-from tradetrace.model import COUNTRY_FIELDS, DECLARATION_COLUMNS, NUMBER_FIELDS
+from tradetrace.model import COUNTRY_FIELDS, DECLARATION_COLUMNS, MAPPABLE_FIELDS, NUMBER_FIELDS
 from tradetrace.reference.hs import section_ranges
 
 EXCEL_EPOCH_OFFSET = 25_569  # Excel serial of 1970-01-01 (Excel counts from 1899-12-30)
@@ -231,21 +231,26 @@ def normalise_steps(
         steps.append((name, expr))
         return ibis.table(expr.schema(), name=name) if staged else expr
 
-    def raw(name: str) -> ir.StringValue:
+    def cell(name: str) -> ir.StringValue:
         if name in mapping.columns:
             return clean(stage[f"c{mapping.columns[name]}"])
         if name in profile.constants:
             return ibis.literal(profile.constants[name], "string")
         return ibis.null("string")
 
-    parsed = {f: parse_number(raw(f), profile.decimal) for f in NUMBER_FIELDS}
+    # Clean every cell once; everything after refers to these columns, which keeps the
+    # compiled SQL small (expressions are inlined wherever they are used).
+    cells = stage.select(
+        _source_row=stage["_source_row"], **{f"_raw_{f}": cell(f) for f in MAPPABLE_FIELDS}
+    )
+
+    def raw(name: str) -> ir.StringValue:
+        return cells[f"_raw_{name}"]
+
     importer_name, importer_id = raw("importer_name"), raw("importer_id")
     embedded_id = importer_name.re_search(r"^(\d{12}|\d{10})(\s+\d{9})?\s+\S")
     split_id = embedded_id & importer_id.isnull()
-    source_row = stage["_source_row"]
-    t = stage.select(
-        _source_row=source_row,
-        **{f"_raw_{f}": raw(f) for f in _checked_fields()},
+    t = cells.mutate(
         **{f: raw(f) for f in TEXT_FIELDS},
         declaration_id=raw("declaration_id"),
         line_no=_int(raw("line_no")).fill_null(1),
@@ -257,42 +262,32 @@ def normalise_steps(
         ),
         importer_id=ibis.ifelse(
             split_id,
-            importer_name.re_extract(r"^(\d{12}|\d{10})", 1),
-            importer_id,  # longest first
+            importer_name.re_extract(r"^(\d{12}|\d{10})", 1),  # longest first
+            importer_id,
         ),
-        **parsed,
+        **{f: parse_number(raw(f), profile.decimal) for f in NUMBER_FIELDS},
     )
-    dates = step("_lk_date", _parsed_values(stage, raw("date"), {"date": parse_date}))
+    dates = step("_lk_date", _parsed_values(cells, raw("date"), date=parse_date))
     t = _join_values(t, "_raw_date", dates, "date")
-    codes = step(
-        "_lk_hs",
-        _parsed_values(
-            stage,
-            raw("hs_code"),
-            {
-                "hs_code": normalise_hs,
-                "hs6": lambda v: _hs6(normalise_hs(v)),
-                "hs_chapter": lambda v: normalise_hs(v).substr(0, 2),
-                "hs_section": lambda v: hs_section(normalise_hs(v).substr(0, 2)),
-            },
-        ),
-    )
+    codes = step("_lk_hs", _parsed_values(cells, raw("hs_code"), hs_code=normalise_hs))
+    codes = codes.mutate(hs6=_hs6(codes.hs_code), hs_chapter=codes.hs_code.substr(0, 2))
+    codes = codes.mutate(hs_section=hs_section(codes.hs_chapter))
     t = _join_values(t, "_raw_hs_code", codes, "hs_code", "hs6", "hs_chapter", "hs_section")
     countries = step(
         "_lk_country",
         _lookup_values(
-            stage, [raw(f) for f in COUNTRY_FIELDS], country_key, refs.country_aliases, "iso2"
+            cells, [raw(f) for f in COUNTRY_FIELDS], country_key, refs.country_aliases, "iso2"
         ),
     )
     for name in COUNTRY_FIELDS:
         t = _join_values(t, f"_raw_{name}", countries.rename({name: "iso2"}), name)
     currencies = step(
         "_lk_currency",
-        _lookup_values(stage, [raw("currency")], currency_key, refs.currency_aliases, "currency"),
+        _lookup_values(cells, [raw("currency")], currency_key, refs.currency_aliases, "currency"),
     )
     t = _join_values(t, "_raw_currency", currencies, "currency")
     rates = step(
-        "_lk_rates", _rate_pairs(stage, raw("currency"), raw("date"), currencies, dates, refs)
+        "_lk_rates", _rate_pairs(cells, raw("currency"), raw("date"), currencies, dates, refs)
     )
     t = _join_rates(t, rates)
     value_usd, usd_source = _usd(t)
@@ -316,26 +311,27 @@ def normalise_steps(
     return steps
 
 
-def raw_rows(stage: ir.Table, mapping: Mapping) -> ir.Table:
-    """``_source_row`` and the original row as JSON, joined to rejected rows only."""
-    return stage.select(_source_row=stage["_source_row"], raw=_raw_json(stage, mapping))
+def with_raw_rows(rejected: ir.Table, stage: ir.Table, mapping: Mapping) -> ir.Table:
+    """Rejected rows with their original row as JSON (built for these rows only)."""
+    joined = rejected.inner_join(stage, rejected.source_row == stage["_source_row"])
+    return joined.mutate(raw=_raw_json(joined, mapping))
 
 
 def _hs6(hs: ir.StringValue) -> ir.StringValue:
     return ibis.ifelse(hs.length() >= 6, hs.substr(0, 6), ibis.null("string"))
 
 
-def _parsed_values(stage: ir.Table, value: ir.StringValue, parsers: dict) -> ir.Table:
+def _parsed_values(cells: ir.Table, value: ir.StringValue, **parsers) -> ir.Table:
     """Each distinct raw ``value`` (``_v``) with its parsed columns."""
-    values = stage.select(_v=value).distinct()
+    values = cells.select(_v=value).distinct()
     return values.mutate(**{name: parse(values._v) for name, parse in parsers.items()})
 
 
 def _lookup_values(
-    stage: ir.Table, values: list[ir.StringValue], key, ref: ir.Table, value: str
+    cells: ir.Table, values: list[ir.StringValue], key, ref: ir.Table, value: str
 ) -> ir.Table:
     """Distinct raw ``values`` (``_v``) with the reference ``value`` their key maps to."""
-    distinct = ibis.union(*[stage.select(_v=v) for v in values]).distinct()
+    distinct = ibis.union(*[cells.select(_v=v) for v in values]).distinct()
     distinct = distinct.filter(distinct._v.notnull()).mutate(_k=key(distinct._v))
     joined = distinct.left_join(ref, distinct._k == ref.key)
     return joined.select(_v=joined._v, **{value: joined[value]})
@@ -349,7 +345,7 @@ def _join_values(t: ir.Table, column: str, lookup: ir.Table, *outputs: str) -> i
 
 
 def _rate_pairs(
-    stage: ir.Table,
+    cells: ir.Table,
     raw_currency: ir.StringValue,
     raw_date: ir.StringValue,
     currencies: ir.Table,
@@ -357,7 +353,7 @@ def _rate_pairs(
     refs: References,
 ) -> ir.Table:
     """The user and ECB rate of each distinct (raw currency, raw date) pair."""
-    pairs = stage.select(_c=raw_currency, _d=raw_date).distinct()
+    pairs = cells.select(_c=raw_currency, _d=raw_date).distinct()
     pairs = pairs.filter(pairs._c.notnull() & pairs._d.notnull())
     pairs = pairs.inner_join(currencies, pairs._c == currencies._v).drop("_v")
     pairs = pairs.inner_join(dates, pairs._d == dates._v).drop("_v")
@@ -373,10 +369,6 @@ def _join_rates(t: ir.Table, pairs: ir.Table) -> ir.Table:
     pairs = pairs.view()
     joined = t.left_join(pairs, (t._raw_currency == pairs._c) & (t._raw_date == pairs._d))
     return joined.drop("_c", "_d")
-
-
-def _checked_fields() -> tuple[str, ...]:
-    return ("date", "hs_code", "direction", "currency", "line_no", *COUNTRY_FIELDS, *NUMBER_FIELDS)
 
 
 def _raw_json(stage: ir.Table, mapping: Mapping) -> ir.StringValue:

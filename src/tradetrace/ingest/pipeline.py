@@ -21,8 +21,8 @@ from tradetrace.errors import InputError, StoreError
 from tradetrace.ingest.normalise import (
     References,
     normalise_steps,
-    raw_rows,
     with_provenance,
+    with_raw_rows,
 )
 from tradetrace.ingest.profiles import Mapping, resolve_mapping
 from tradetrace.ingest.readers import SOURCE_ROW, Malformed, Source, expand_sources, open_table
@@ -177,10 +177,10 @@ def _load_batches(
             good = norm.reject_reason.isnull()
             rows = with_provenance(norm.filter(good), result.file, result.sha256)
             store.insert("declarations", rows.select(*DECLARATION_COLUMNS))
-            rejected = norm.filter(~good)
-            raw = raw_rows(store.table("_stage"), mapping)
-            store.insert("quarantine", _quarantine_rows(rejected, raw, result))
             loaded = int(store.to_arrow(norm.filter(good).count()).as_py())
+            if loaded < batch.num_rows:
+                rejected = with_raw_rows(norm.filter(~good), store.table("_stage"), mapping)
+                store.insert("quarantine", _quarantine_rows(rejected, result))
             result.rows_in += batch.num_rows
             result.loaded += loaded
             result.quarantined += batch.num_rows - loaded
@@ -207,8 +207,7 @@ def _stage_schema(header: tuple[str, ...]) -> ibis.Schema:
     return ibis.schema({**{f"c{i}": "string" for i in range(len(header))}, SOURCE_ROW: "int64"})
 
 
-def _quarantine_rows(rejected, raw, result: FileResult):
-    rejected = rejected.left_join(raw, rejected.source_row == raw._source_row)
+def _quarantine_rows(rejected, result: FileResult):
     return rejected.select(
         ingest_id=ibis.literal(result.sha256),
         file=ibis.literal(result.file),

@@ -44,6 +44,8 @@ AURUS_ADDRESS_ALABUGA = (
     "423601, РЕСПУБЛИКА ТАТАРСТАН, ЕЛАБУЖСКИЙ Р-Н, ТЕРРИТОРИЯ ОЭЗ «АЛАБУГА», УЛ. Ш-2, ЗД. 4/1"
 )
 ALABUGA_FROM = dt.date(2021, 1, 1)
+#: Declaration serial numbers of the scenario: below the background's (1,000,000 and up).
+SEQ_RANGE = (10_000, 1_000_000)
 MOSCOW_POSTS: tuple[int, ...] = (10005030, 10013160)
 TATARSTAN_POST = 10404083
 
@@ -54,8 +56,13 @@ EARLY_2024 = (dt.date(2024, 1, 9), dt.date(2024, 2, 22))
 AFTER_DESIGNATION = (dt.date(2024, 3, 1), dt.date(2024, 9, 30))
 AFTER_DESIGNATION_DECLARATIONS = 5
 
-#: Declarations per bucket ~ bucket value / this; lines per declaration 1..4.
+#: Declarations per bucket ~ bucket value / this; goods lines per declaration are
+#: 1 + Binomial(n, p): 1..4 in 2018-2023, 1..3 in 2024.
 USD_PER_DECLARATION = 180_000
+EXTRA_LINES = (3, 0.45)
+EXTRA_LINES_2024 = (2, 0.5)
+#: Share of declarations invoiced in the supplier's main currency (else any of its currencies).
+MAIN_CURRENCY_SHARE = 0.75
 MIN_LINE_CENTS = 1_000_00
 #: Relative weight of each calendar year when dating a bucket's declarations.
 YEAR_WEIGHTS: dict[int, float] = {2018: 0.6, 2019: 1.3, 2020: 1.3, 2021: 1.4, 2022: 1.0, 2023: 1.0}
@@ -332,16 +339,17 @@ def _buckets(rng: np.random.Generator) -> list[_Declarations]:
             if not total:
                 continue
             n = max(1, round(total / 100 / USD_PER_DECLARATION))
-            lines = 1 + rng.binomial(3, 0.45, n)
+            lines = 1 + rng.binomial(*EXTRA_LINES, n)
             cents = split_cents(total, int(lines.sum()), rng)
             out.append(_Declarations(index, _dated(rng, first, last, n), lines, cents))
         if supplier.early_2024_declarations:
             n = supplier.early_2024_declarations
-            lines = 1 + rng.binomial(2, 0.5, n)
+            lines = 1 + rng.binomial(*EXTRA_LINES_2024, n)
             out.append(_Declarations(index, _dated(rng, *EARLY_2024, n), lines, None))
     n = AFTER_DESIGNATION_DECLARATIONS
     dates = _dated(rng, *AFTER_DESIGNATION, n)
-    out.append(_Declarations(SUPPLIERS.index(HANBIT), dates, 1 + rng.binomial(2, 0.5, n), None))
+    lines = 1 + rng.binomial(*EXTRA_LINES_2024, n)
+    out.append(_Declarations(SUPPLIERS.index(HANBIT), dates, lines, None))
     return out
 
 
@@ -360,10 +368,12 @@ def build_scenario(
     )  # fmt: skip
     for s in SUPPLIERS:
         exporters.add(strings, s.key, s.country, FirmName(s.names, s.brand), address=s.address)
+    buckets = _buckets(rng)
+    n_declarations = sum(b.dates.size for b in buckets)
+    seqs = rng.choice(np.arange(*SEQ_RANGE), size=n_declarations, replace=False)
     blocks, supplier_of_line, origin, dispatch = [], [], [], []
-    seqs = rng.choice(np.arange(10_000, 1_000_000), size=1000, replace=False)
     used = 0
-    for bucket in _buckets(rng):
+    for bucket in buckets:
         n = bucket.dates.size
         block, origin_iso, dispatch_iso = _lines(
             rng, strings, vocab, SUPPLIERS[bucket.supplier], bucket, seqs[used : used + n]
@@ -429,7 +439,9 @@ def _lines(
 
     cents = bucket.cents if bucket.cents is not None else _random_cents(rng, n)
     currency_pick = np.where(
-        rng.random(n_decl) < 0.75, 0, rng.integers(0, len(supplier.currencies), n_decl)
+        rng.random(n_decl) < MAIN_CURRENCY_SHARE,
+        0,
+        rng.integers(0, len(supplier.currencies), n_decl),
     )[decl]
     currency_pos = np.array(
         [tuple(FX_PER_USD).index(supplier.currencies[c]) for c in currency_pick], dtype=np.int64

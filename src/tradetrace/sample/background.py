@@ -180,12 +180,10 @@ class Background:
         choice: SupplierChoice,
         rng: np.random.Generator,
     ):
-        self.vocab, self.importers, self.suppliers, self.choice = (
-            vocab,
-            importers,
-            suppliers,
-            choice,
-        )
+        self.vocab = vocab
+        self.importers = importers
+        self.suppliers = suppliers
+        self.choice = choice
         self.rng = rng
         self.importer_cdf = np.cumsum(importers.weight) / importers.weight.sum()
         self.sector_goods = [np.flatnonzero(vocab.goods_sector == s) for s in range(len(SECTORS))]
@@ -241,11 +239,7 @@ class Background:
             np.where(local, self.local_currency[home], self.usd),
         )
 
-        goods = np.empty(n, dtype=np.int64)
-        line_sector = sector[decl]
-        for s, pool in enumerate(self.sector_goods):
-            rows = np.flatnonzero(line_sector == s)
-            goods[rows] = pool[rng.integers(0, pool.size, rows.size)]
+        goods = self._goods(sector[decl])
         price = vocab.goods_usd[goods] * rng.uniform(0.8, 1.25, n)
         usd = np.maximum(
             rng.lognormal(np.log(MEDIAN_LINE_USD), LINE_USD_SIGMA, n),
@@ -295,6 +289,14 @@ class Background:
         )
         self._break(block, defect_rows, defect_kinds, usd_cents, years)
         return block
+
+    def _goods(self, sector: np.ndarray) -> np.ndarray:
+        """A goods entry of the importer's sector for every line."""
+        goods = np.empty(sector.size, dtype=np.int64)
+        for s, pool in enumerate(self.sector_goods):
+            rows = np.flatnonzero(sector == s)
+            goods[rows] = pool[self.rng.integers(0, pool.size, rows.size)]
+        return goods
 
     def _routes(self, home: np.ndarray, after: np.ndarray):
         """(origin, dispatch, trading) country per declaration, transit after the invasion."""

@@ -45,10 +45,10 @@ class LineBlock:
     """Declaration lines; text columns hold :class:`Strings` indices.
 
     ``date`` is days since 1970-01-01, ``post`` the customs post code, ``seq`` the
-    declaration's serial number (together: ``post/ddmmyy/seq``); quantities and weights are in thousandths, money in
-    cents (``NO_AMOUNT`` = empty cell). ``date_text`` overrides the rendered date when not
-    ``BLANK`` (the ``bad_date`` defect); ``malformed`` lines get an extra field; ``defect`` is
-    0 or 1 + the index of the defect kind, for bookkeeping only.
+    declaration's serial number (together: ``post/ddmmyy/seq``); quantities and weights are
+    in thousandths, money in cents (``NO_AMOUNT`` = empty cell). ``date_text`` overrides the
+    rendered date when not ``BLANK`` (the ``bad_date`` defect); ``malformed`` lines get an
+    extra field; ``defect`` is 0 or 1 + the index of the defect kind, for bookkeeping only.
     """
 
     date: np.ndarray

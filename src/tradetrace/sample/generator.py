@@ -160,14 +160,13 @@ def generate_sample(out_dir: Path, rows: int = 20_000, seed: int = 7) -> SampleM
         Renderer(strings, LATE_DIALECT, vocab.whole_units),
     )
     used = _write_declarations(out_dir, chunks, background, defects, scenario, renderers)
-    files = used.files
-    files.append(_write_truth(out_dir / TRUTH_FILE, strings, importers, exporters, used))
+    truth = _write_truth(out_dir / TRUTH_FILE, strings, importers, exporters, used)
 
     manifest = SampleManifest(
         seed=seed,
         rows_requested=rows,
-        rows_written=sum(f["rows"] for f in files[:2]),
-        files=files,
+        rows_written=sum(f["rows"] for f in used.files),
+        files=[*used.files, truth],
         bad_rows=used.bad_rows,
         bad_rows_by_kind=defects.counts(),
         aurus=aurus_figures(scenario),

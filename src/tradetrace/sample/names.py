@@ -26,9 +26,26 @@ from tradetrace.sample.reference import RU_CITIES, RU_STREETS
 EXTRA_VARIANT_ODDS: tuple[float, float, float] = (0.35, 0.40, 0.25)
 #: Name words that would spell a real, well-known company; never generated.
 BLOCKED_WORDS: frozenset[str] = frozenset(
-    {"SAMSUNG", "DAEWOO", "HANWHA", "KUMHO", "DONGWON", "HANSHIN", "SEOHAN", "HYUNDAI", "HANJIN",
-     "SHINHAN", "TAEKWANG", "ILJIN", "SUNGWOO", "SUZUKI", "NOMURA", "УРАЛМАШ", "РОСТЕХ",
-     "ЕВРОХИМ"}
+    {
+        "SAMSUNG",
+        "DAEWOO",
+        "HANWHA",
+        "KUMHO",
+        "DONGWON",
+        "HANSHIN",
+        "SEOHAN",
+        "HYUNDAI",
+        "HANJIN",
+        "SHINHAN",
+        "TAEKWANG",
+        "ILJIN",
+        "SUNGWOO",
+        "SUZUKI",
+        "NOMURA",
+        "УРАЛМАШ",
+        "РОСТЕХ",
+        "ЕВРОХИМ",
+    }
 )
 #: Plain draws before a clashing name body gets a qualifier (then a number) appended.
 PLAIN_NAME_ATTEMPTS = 40
@@ -41,11 +58,21 @@ RU_LEGAL_FORMS: tuple[tuple[str, str, float], ...] = (
     ("АО", "АКЦИОНЕРНОЕ ОБЩЕСТВО", 0.15),
     ("ПАО", "ПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО", 0.05),
 )
-RU_PREFIXES = ["ТЕХНО", "УРАЛ", "СИБ", "ВОЛГА", "ПРОМ", "АВТО", "ЭЛЕКТРО", "МЕТАЛЛ", "СТРОЙ", "АГРО", "ФАРМ", "НЕВА", "КАМА", "ДОН", "БАЛТ", "СЕВЕР", "ВОСТОК", "ЦЕНТР", "ИНТЕР", "ГЛОБАЛ", "МЕГА", "ТРАНС", "ЭНЕРГО", "ХИМ", "ТЕКС", "МЕД", "ОКА", "ВЯТКА", "АЛЬФА", "ВЕКТОР", "ЕВРО", "РОС", "ЛЕС", "СПЕЦ", "ПРОФ", "ГЕО", "ТЕРМО", "ГИДРО", "АЭРО", "ЭКО", "БИО", "ОПТИ", "ДАЛЬ", "АМУР", "БАЙКАЛ", "ЯМАЛ", "КУБАНЬ", "ИРТЫШ", "ТОМЬ"]
+RU_PREFIXES = (
+    "ТЕХНО", "УРАЛ", "СИБ", "ВОЛГА", "ПРОМ", "АВТО", "ЭЛЕКТРО", "МЕТАЛЛ", "СТРОЙ", "АГРО", "ФАРМ",
+    "НЕВА", "КАМА", "ДОН", "БАЛТ", "СЕВЕР", "ВОСТОК", "ЦЕНТР", "ИНТЕР", "ГЛОБАЛ", "МЕГА", "ТРАНС",
+    "ЭНЕРГО", "ХИМ", "ТЕКС", "МЕД", "ОКА", "ВЯТКА", "АЛЬФА", "ВЕКТОР", "ЕВРО", "РОС", "ЛЕС", "СПЕЦ",
+    "ПРОФ", "ГЕО", "ТЕРМО", "ГИДРО", "АЭРО", "ЭКО", "БИО", "ОПТИ", "ДАЛЬ", "АМУР", "БАЙКАЛ", "ЯМАЛ",
+    "КУБАНЬ", "ИРТЫШ", "ТОМЬ",
+)  # fmt: skip
 #: Share of Russian names with a second prefix ("СИБ" + "УРАЛ" + "СНАБ").
 RU_SECOND_PREFIX_SHARE = 0.3
 RU_MIDDLES = ("", "", "", "МАШ", "ПРОМ", "ТЕХ", "СНАБ", "ТОРГ")
-RU_SUFFIXES = ["СНАБ", "КОМПЛЕКТ", "ТОРГ", "ИМПОРТ", "СЕРВИС", "ПОСТАВКА", "ТЕХ", "ЛАЙН", "ГРУПП", "ПРОМ", "МАШ", "СТАЛЬ", "ДЕТАЛЬ", "ТРЕЙД", "ЛОГИСТИК", "СИСТЕМС", "РЕСУРС", "СТРОЙ", "МАРКЕТ", "ЦЕНТР", "ОПТ", "ПРИБОР", "ИНЖИНИРИНГ", "КОНТРАКТ", "ЭКСПОРТ", "ХОЛДИНГ", "ТЕХНИКА"]
+RU_SUFFIXES = (
+    "СНАБ", "КОМПЛЕКТ", "ТОРГ", "ИМПОРТ", "СЕРВИС", "ПОСТАВКА", "ТЕХ", "ЛАЙН", "ГРУПП", "ПРОМ",
+    "МАШ", "СТАЛЬ", "ДЕТАЛЬ", "ТРЕЙД", "ЛОГИСТИК", "СИСТЕМС", "РЕСУРС", "СТРОЙ", "МАРКЕТ", "ЦЕНТР",
+    "ОПТ", "ПРИБОР", "ИНЖИНИРИНГ", "КОНТРАКТ", "ЭКСПОРТ", "ХОЛДИНГ", "ТЕХНИКА",
+)  # fmt: skip
 RU_TAILS = (
     "", "", "", "", "", "", "-М", "-ПЛЮС", " ПЛЮС", "-ЦЕНТР", "-ЮГ", "-СЕВЕР", "-2000", "-К",
     "-Т", "-НН", "-СПБ",
@@ -144,7 +171,12 @@ KR_SYLLABLES: tuple[tuple[str, str], ...] = (
 KR_GENERIC_WORDS: tuple[tuple[str, str], ...] = (
     ("INDUSTRIAL", "산업"), ("TECH", "테크"), ("GLOBAL", "글로벌"), ("SYSTEMS", "시스템"),
 )  # fmt: skip
-CN_SYLLABLES = ["HUA", "XIN", "JIN", "LONG", "HONG", "DA", "YUAN", "FENG", "SHENG", "TIAN", "YI", "JIA", "HE", "HENG", "TAI", "RUI", "BO", "KAI", "ZHONG", "DONG", "FANG", "WEI", "KANG", "HAO", "RUN", "MING", "YANG", "JUN", "FEI", "BAO", "CHENG", "DE", "FU", "GUANG", "HAI", "LI", "MEI", "NAN", "QI", "SHUN", "TONG", "WAN", "XING", "YONG", "ZHI"]
+CN_SYLLABLES = (
+    "HUA", "XIN", "JIN", "LONG", "HONG", "DA", "YUAN", "FENG", "SHENG", "TIAN", "YI", "JIA", "HE",
+    "HENG", "TAI", "RUI", "BO", "KAI", "ZHONG", "DONG", "FANG", "WEI", "KANG", "HAO", "RUN", "MING",
+    "YANG", "JUN", "FEI", "BAO", "CHENG", "DE", "FU", "GUANG", "HAI", "LI", "MEI", "NAN", "QI",
+    "SHUN", "TONG", "WAN", "XING", "YONG", "ZHI",
+)  # fmt: skip
 CN_CITIES: tuple[tuple[str, str], ...] = (
     ("SHENZHEN", "GUANGDONG"), ("GUANGZHOU", "GUANGDONG"), ("DONGGUAN", "GUANGDONG"),
     ("FOSHAN", "GUANGDONG"), ("NINGBO", "ZHEJIANG"), ("HANGZHOU", "ZHEJIANG"),
@@ -153,46 +185,85 @@ CN_CITIES: tuple[tuple[str, str], ...] = (
     ("XIAMEN", "FUJIAN"), ("QINGDAO", "SHANDONG"), ("TIANJIN", "TIANJIN"),
 )  # fmt: skip
 SURNAMES: dict[str, tuple[str, ...]] = {
-    "JP": tuple(
-        ["TAKAHASHI", "YAMAMOTO", "NAKAMURA", "KOBAYASHI", "WATANABE", "ISHIKAWA", "MATSUMOTO", "INOUE", "KIMURA", "HAYASHI", "SHIMIZU", "YAMAZAKI", "MORI", "IKEDA", "HASHIMOTO", "OGAWA", "OKADA", "FUJIWARA", "NISHIMURA", "AOKI", "SAKAI", "KONDO", "MURAKAMI", "ENDO", "MAEDA", "TANAKA", "ITO", "YOSHIDA", "YAMADA", "SASAKI", "YAMAGUCHI", "NAKAJIMA", "ABE", "FUJITA", "OKAMOTO", "GOTO", "HASEGAWA", "ISHII", "SAITO", "KOJIMA", "ONO", "TAMURA", "MIYAZAKI", "UEDA", "SUGIYAMA", "CHIBA", "IWASAKI", "NOGUCHI", "MATSUI", "KIKUCHI", "ARAI", "WADA", "KUDO", "SAKAMOTO", "MIURA", "HARADA", "SHIBATA", "ISHIDA", "KOIKE"]
+    "JP": (
+        "TAKAHASHI", "YAMAMOTO", "NAKAMURA", "KOBAYASHI", "WATANABE", "ISHIKAWA", "MATSUMOTO",
+        "INOUE", "KIMURA", "HAYASHI", "SHIMIZU", "YAMAZAKI", "MORI", "IKEDA", "HASHIMOTO", "OGAWA",
+        "OKADA", "FUJIWARA", "NISHIMURA", "AOKI", "SAKAI", "KONDO", "MURAKAMI", "ENDO", "MAEDA",
+        "TANAKA", "ITO", "YOSHIDA", "YAMADA", "SASAKI", "YAMAGUCHI", "NAKAJIMA", "ABE", "FUJITA",
+        "OKAMOTO", "GOTO", "HASEGAWA", "ISHII", "SAITO", "KOJIMA", "ONO", "TAMURA", "MIYAZAKI",
+        "UEDA", "SUGIYAMA", "CHIBA", "IWASAKI", "NOGUCHI", "MATSUI", "KIKUCHI", "ARAI", "WADA",
+        "KUDO", "SAKAMOTO", "MIURA", "HARADA", "SHIBATA", "ISHIDA", "KOIKE",
     ),
-    "DE": tuple(
-        ["MUELLER", "SCHNEIDER", "HOFMANN", "BERGER", "KRAUSE", "WEBER", "BAUER", "RICHTER", "KLEIN", "WOLF", "NEUMANN", "SCHWARZ", "ZIMMERMANN", "HARTMANN", "LANGE", "WERNER", "HUBER", "KAISER", "FUCHS", "VOGEL", "FRANKE", "ALBRECHT", "LORENZ", "SEIDEL", "BRANDT", "HAAS", "SCHULTE", "DIETRICH", "ENGEL", "JUNG", "KOCH", "SCHMITT", "PETERS", "SCHOLZ", "MOELLER", "KELLER", "GUENTHER", "FRANK", "BERGMANN", "PFEIFFER", "WINKLER", "ROTH", "BECK", "LUDWIG", "SIMON", "BOEHM", "WINTER", "KRAUS", "MARTIN", "SCHUBERT"]
+    "DE": (
+        "MUELLER", "SCHNEIDER", "HOFMANN", "BERGER", "KRAUSE", "WEBER", "BAUER", "RICHTER", "KLEIN",
+        "WOLF", "NEUMANN", "SCHWARZ", "ZIMMERMANN", "HARTMANN", "LANGE", "WERNER", "HUBER",
+        "KAISER", "FUCHS", "VOGEL", "FRANKE", "ALBRECHT", "LORENZ", "SEIDEL", "BRANDT", "HAAS",
+        "SCHULTE", "DIETRICH", "ENGEL", "JUNG", "KOCH", "SCHMITT", "PETERS", "SCHOLZ", "MOELLER",
+        "KELLER", "GUENTHER", "FRANK", "BERGMANN", "PFEIFFER", "WINKLER", "ROTH", "BECK", "LUDWIG",
+        "SIMON", "BOEHM", "WINTER", "KRAUS", "MARTIN", "SCHUBERT",
     ),
-    "IT": tuple(
-        ["ROSSI", "BIANCHI", "COLOMBO", "RICCI", "MARINO", "GRECO", "BRUNO", "GALLO", "CONTI", "COSTA", "GIORDANO", "MANCINI", "RIZZO", "LOMBARDI", "MORETTI", "BARBIERI", "FONTANA", "SANTORO", "MARIANI", "RINALDI", "CARUSO", "FERRARA", "GALLI", "MARTINI", "LEONE", "LONGO", "GENTILE", "MARTINELLI", "VITALE", "SERRA", "FERRETTI", "BENEDETTI", "PELLEGRINI", "PALUMBO", "SANNA", "FARINA", "RIZZI", "MONTI", "CATTANEO", "MORELLI"]
+    "IT": (
+        "ROSSI", "BIANCHI", "COLOMBO", "RICCI", "MARINO", "GRECO", "BRUNO", "GALLO", "CONTI",
+        "COSTA", "GIORDANO", "MANCINI", "RIZZO", "LOMBARDI", "MORETTI", "BARBIERI", "FONTANA",
+        "SANTORO", "MARIANI", "RINALDI", "CARUSO", "FERRARA", "GALLI", "MARTINI", "LEONE", "LONGO",
+        "GENTILE", "MARTINELLI", "VITALE", "SERRA", "FERRETTI", "BENEDETTI", "PELLEGRINI",
+        "PALUMBO", "SANNA", "FARINA", "RIZZI", "MONTI", "CATTANEO", "MORELLI",
     ),
-    "FR": tuple(
-        ["DUBOIS", "MOREAU", "LAURENT", "LEFEBVRE", "GARNIER", "FONTAINE", "ROUSSEAU", "BLANC", "GUERIN", "MERCIER", "BOYER", "CHEVALIER", "FRANCOIS", "LEGRAND", "GAUTHIER", "PERRIN", "ROBIN", "CLEMENT", "MOREL", "GIRARD", "BONNET", "DUPONT", "LAMBERT", "FAURE", "ANDRE", "ROUX", "VINCENT", "MULLER", "HENRY", "ROUSSEL"]
+    "FR": (
+        "DUBOIS", "MOREAU", "LAURENT", "LEFEBVRE", "GARNIER", "FONTAINE", "ROUSSEAU", "BLANC",
+        "GUERIN", "MERCIER", "BOYER", "CHEVALIER", "FRANCOIS", "LEGRAND", "GAUTHIER", "PERRIN",
+        "ROBIN", "CLEMENT", "MOREL", "GIRARD", "BONNET", "DUPONT", "LAMBERT", "FAURE", "ANDRE",
+        "ROUX", "VINCENT", "MULLER", "HENRY", "ROUSSEL",
     ),
-    "US": tuple(
-        ["JOHNSON", "MILLER", "ANDERSON", "CARTER", "MITCHELL", "PARKER", "HAYES", "BROOKS", "REED", "FOSTER", "BENNETT", "COLLINS", "MORGAN", "PRICE", "SULLIVAN", "WALLACE", "HUNTER", "PORTER", "WARREN", "GRANT", "HARRISON", "GRAHAM", "SPENCER", "BRADLEY", "DAWSON", "FLETCHER", "GARDNER", "HOLLAND", "KENNEDY", "LAWRENCE", "MARSHALL", "NEWMAN", "OLSEN", "PEARSON", "QUINN", "RICHARDS", "STEVENS", "TUCKER", "WEBB", "YOUNG"]
+    "US": (
+        "JOHNSON", "MILLER", "ANDERSON", "CARTER", "MITCHELL", "PARKER", "HAYES", "BROOKS", "REED",
+        "FOSTER", "BENNETT", "COLLINS", "MORGAN", "PRICE", "SULLIVAN", "WALLACE", "HUNTER",
+        "PORTER", "WARREN", "GRANT", "HARRISON", "GRAHAM", "SPENCER", "BRADLEY", "DAWSON",
+        "FLETCHER", "GARDNER", "HOLLAND", "KENNEDY", "LAWRENCE", "MARSHALL", "NEWMAN", "OLSEN",
+        "PEARSON", "QUINN", "RICHARDS", "STEVENS", "TUCKER", "WEBB", "YOUNG",
     ),
-    "TR": tuple(
-        ["YILDIZ", "AYDIN", "KAYA", "DEMIR", "CELIK", "SAHIN", "ARSLAN", "DOGAN", "KILIC", "ASLAN", "CETIN", "KARA", "KOCAK", "KURT", "OZDEMIR", "POLAT", "YILMAZ", "OZKAN", "SIMSEK", "AKSOY", "TURAN", "GUNES", "KORKMAZ", "TEKIN", "BULUT", "ALTUN", "ACAR", "UNAL", "KARACA", "OZTURK", "AKTAS", "BAYRAM", "CAKIR", "DOGRU", "EROGLU", "GUL", "IPEK", "KAPLAN", "OZER", "SARI", "TASKIN", "UYSAL", "YAVUZ", "ZENGIN"]
+    "TR": (
+        "YILDIZ", "AYDIN", "KAYA", "DEMIR", "CELIK", "SAHIN", "ARSLAN", "DOGAN", "KILIC", "ASLAN",
+        "CETIN", "KARA", "KOCAK", "KURT", "OZDEMIR", "POLAT", "YILMAZ", "OZKAN", "SIMSEK", "AKSOY",
+        "TURAN", "GUNES", "KORKMAZ", "TEKIN", "BULUT", "ALTUN", "ACAR", "UNAL", "KARACA", "OZTURK",
+        "AKTAS", "BAYRAM", "CAKIR", "DOGRU", "EROGLU", "GUL", "IPEK", "KAPLAN", "OZER", "SARI",
+        "TASKIN", "UYSAL", "YAVUZ", "ZENGIN",
     ),
-    "IN": tuple(
-        ["SHREE", "BHARAT", "GANESH", "KRISHNA", "SAI", "SURYA", "VIJAY", "JAI", "AMBIKA", "NATIONAL", "UNITED", "GLOBAL", "MAHAVIR", "LAXMI", "RAJ", "SHIV", "DURGA", "BALAJI", "ANAND", "KAVERI", "PRAKASH", "SIDDHI", "SHAKTI", "TRIVENI", "JYOTI", "SUNRISE", "PIONEER", "STAR", "ROYAL"]
+    "IN": (
+        "SHREE", "BHARAT", "GANESH", "KRISHNA", "SAI", "SURYA", "VIJAY", "JAI", "AMBIKA",
+        "NATIONAL", "UNITED", "GLOBAL", "MAHAVIR", "LAXMI", "RAJ", "SHIV", "DURGA", "BALAJI",
+        "ANAND", "KAVERI", "PRAKASH", "SIDDHI", "SHAKTI", "TRIVENI", "JYOTI", "SUNRISE", "PIONEER",
+        "STAR", "ROYAL",
     ),
     "AE": (
-        "AL NOOR", "AL MANSOOR", "GULF STAR", "EMIRATES LINK", "AL WAHDA", "DESERT ROSE",
-        "FALCON", "SILVER SANDS", "AL BARAKA", "NOVA LINE", "SKY BRIDGE", "AL RAWDA",
-        "BLUE OCEAN", "AL MAHA", "CRESCENT", "AL SAFA", "OASIS", "AL FAJR", "HORIZON", "AL QASR",
-        "AL REEM", "AL HAMRA", "AL KHALEEJ", "AL DANA", "AL MARJAN", "AL SAHRA", "ZENITH",
-        "MERIDIAN", "PRIME", "AL MURJAN",
+        "AL NOOR", "AL MANSOOR", "GULF STAR", "EMIRATES LINK", "AL WAHDA", "DESERT ROSE", "FALCON",
+        "SILVER SANDS", "AL BARAKA", "NOVA LINE", "SKY BRIDGE", "AL RAWDA", "BLUE OCEAN", "AL MAHA",
+        "CRESCENT", "AL SAFA", "OASIS", "AL FAJR", "HORIZON", "AL QASR", "AL REEM", "AL HAMRA",
+        "AL KHALEEJ", "AL DANA", "AL MARJAN", "AL SAHRA", "ZENITH", "MERIDIAN", "PRIME",
+        "AL MURJAN",
     ),
-    "AM": tuple(
-        ["ARARAT", "SEVAN", "ARAGATS", "MASIS", "EREBUNI", "ZANGEZUR", "SHIRAK", "LORI", "TAVUSH", "GYUMRI", "VANADZOR", "DILIJAN", "ARMAVIR", "KOTAYK", "ASHTARAK", "PETROSYAN", "HAKOBYAN", "GRIGORYAN", "SARGSYAN", "HARUTYUNYAN", "KARAPETYAN", "MKRTCHYAN", "AVETISYAN", "GEVORGYAN", "MARTIROSYAN", "ABRAHAMYAN", "SIMONYAN", "VARDANYAN", "MANUKYAN", "GHAZARYAN", "ASATRYAN"]
+    "AM": (
+        "ARARAT", "SEVAN", "ARAGATS", "MASIS", "EREBUNI", "ZANGEZUR", "SHIRAK", "LORI", "TAVUSH",
+        "GYUMRI", "VANADZOR", "DILIJAN", "ARMAVIR", "KOTAYK", "ASHTARAK", "PETROSYAN", "HAKOBYAN",
+        "GRIGORYAN", "SARGSYAN", "HARUTYUNYAN", "KARAPETYAN", "MKRTCHYAN", "AVETISYAN", "GEVORGYAN",
+        "MARTIROSYAN", "ABRAHAMYAN", "SIMONYAN", "VARDANYAN", "MANUKYAN", "GHAZARYAN", "ASATRYAN",
     ),
 }  # fmt: skip
 CIS_ROOTS: dict[str, tuple[str, ...]] = {
-    "KZ": tuple(
-        ["КАЗ", "АЛМА", "АСТАНА", "САРЫ", "АРКА", "ЕСИЛЬ", "ТУРАН", "БАЙТЕРЕК", "ШЫМКЕНТ", "АКТАУ", "КАСПИЙ", "АЛТАЙ", "СЕМЕЙ", "ЖЕТЫСУ", "ТАРАЗ"]
+    "KZ": (
+        "КАЗ", "АЛМА", "АСТАНА", "САРЫ", "АРКА", "ЕСИЛЬ", "ТУРАН", "БАЙТЕРЕК", "ШЫМКЕНТ", "АКТАУ",
+        "КАСПИЙ", "АЛТАЙ", "СЕМЕЙ", "ЖЕТЫСУ", "ТАРАЗ",
     ),
-    "KG": tuple(["БИШКЕК", "АЛА-ТОО", "ИССЫК-КУЛЬ", "ТЯНЬ-ШАНЬ", "НАРЫН", "ОШ", "ЧУЙ", "ТАЛАС", "МАНАС", "АК-ЖОЛ"]),
-}
+    "KG": (
+        "БИШКЕК", "АЛА-ТОО", "ИССЫК-КУЛЬ", "ТЯНЬ-ШАНЬ", "НАРЫН", "ОШ", "ЧУЙ", "ТАЛАС", "МАНАС",
+        "АК-ЖОЛ",
+    ),
+}  # fmt: skip
 CIS_MIDDLES = ("", "", "", "ТРАНС", "ИНТЕР", "ЕВРО", "СТАР", "НУР", "АК")
-CIS_SUFFIXES = ["ТРЕЙД", "ИМПЕКС", "ЛОГИСТИК", "СНАБ", "КОМПАНИ", "ГРУПП", "ДИСТРИБЬЮШН", "АВТО", "ТЕХНО", "ПРОМ"]
+CIS_SUFFIXES = (
+    "ТРЕЙД", "ИМПЕКС", "ЛОГИСТИК", "СНАБ", "КОМПАНИ", "ГРУПП", "ДИСТРИБЬЮШН", "АВТО", "ТЕХНО",
+    "ПРОМ",
+)  # fmt: skip
 CIS_TAILS = ("", "", "", " ПЛЮС", "-ЦЕНТР", "-АЗИЯ", " ИНТЕРНЕШНЛ")
 JP_CITIES = ("TOKYO", "OSAKA", "NAGOYA", "YOKOHAMA", "KOBE", "HAMAMATSU", "HIROSHIMA", "SENDAI")
 JP_GENERIC_WORDS = ("KOGYO", "SANGYO", "SHOJI")
@@ -200,7 +271,16 @@ AE_SECOND_WORDS = (
     "", "STAR", "LINK", "GATE", "WAY", "PEARL", "GLOBAL", "EAST", "CROWN", "BAY", "CITY", "LINE",
     "SKY", "WAVE", "PALM", "RISE",
 )  # fmt: skip
-AM_KINDS = ("TRADE", "IMPORT", "EXPORT", "GROUP", "LOGISTICS", "DISTRIBUTION", "SOLUTIONS", "SUPPLY")
+AM_KINDS = (
+    "TRADE",
+    "IMPORT",
+    "EXPORT",
+    "GROUP",
+    "LOGISTICS",
+    "DISTRIBUTION",
+    "SOLUTIONS",
+    "SUPPLY",
+)
 
 
 @dataclass(frozen=True)
@@ -277,7 +357,9 @@ def latin_variants(body: str, form: str, rnd: random.Random) -> list[Callable[[]
     ]
 
 
-def pick_variants(primary: str, candidates: list[Callable[[], str]], rnd: random.Random) -> list[str]:
+def pick_variants(
+    primary: str, candidates: list[Callable[[], str]], rnd: random.Random
+) -> list[str]:
     """The primary plus 0-2 of the candidates (Hangul kept last for the cp1251 file)."""
     extra = rnd.choices((0, 1, 2), weights=EXTRA_VARIANT_ODDS)[0]
     chosen = [make() for make in rnd.sample(candidates, min(extra, len(candidates)))]
@@ -482,7 +564,9 @@ class NameBook:
         (root,) = self._unique(make, ("-ИМПОРТ", "-ГРУПП", "-ТРЕЙД", "-ЦЕНТР"))
         short, spelled, _ = rnd.choices(RU_LEGAL_FORMS, weights=[f[2] for f in RU_LEGAL_FORMS])[0]
         candidates = [
-            _const(f'{short} "{root}"'), _const(f"{short} {root}"), _const(f"{spelled} «{root}»")
+            _const(f'{short} "{root}"'),
+            _const(f"{short} {root}"),
+            _const(f"{spelled} «{root}»"),
         ]
         names = pick_variants(f"{short} «{root}»", candidates, rnd)
         return FirmName(self._keep(names), root), short

@@ -96,7 +96,9 @@ def cell_table(values: list[str], dialect: Dialect) -> pa.Array:
     needs_quotes = re.compile("[" + re.escape(dialect.delimiter) + '"\r\n]').search
     return binary_array(
         [
-            encode_or_none('"' + v.replace('"', '""') + '"' if needs_quotes(v) else v, dialect.encoding)
+            encode_or_none(
+                '"' + v.replace('"', '""') + '"' if needs_quotes(v) else v, dialect.encoding
+            )
             for v in values
         ]
     )
@@ -210,7 +212,10 @@ class Renderer:
         """Descriptions left unquoted with a delimiter inside: one field too many."""
         d = self.dialect
         return binary_array(
-            [f"{self.texts[i]}{d.delimiter}{MALFORMED_TAIL}".encode(d.encoding) for i in descriptions]
+            [
+                f"{self.texts[i]}{d.delimiter}{MALFORMED_TAIL}".encode(d.encoding)
+                for i in descriptions
+            ]
         )
 
     def header(self) -> bytes:
