@@ -33,7 +33,7 @@ BLOCKED_WORDS: frozenset[str] = frozenset(
         "KUMHO",
         "DONGWON",
         "HANSHIN",
-        "SEOHAN",
+        "SEORA",
         "HYUNDAI",
         "HANJIN",
         "SHINHAN",
