@@ -155,6 +155,16 @@ class Store:
         """Compile an expression once, to run it on many staged batches."""
         return str(self.con.compile(expr))
 
+    def prepared_insert(self, name: str, expr: ir.Table) -> str:
+        """Compile ``INSERT INTO name SELECT …`` once; :meth:`run_prepared` runs it."""
+        columns = ", ".join(f'"{c}"' for c in expr.columns)
+        return f'INSERT INTO "{name}" ({columns}) {self.prepared(expr)}'
+
+    def run_prepared(self, sql: str) -> int:
+        """Run a prepared statement; the number of rows it changed."""
+        [(count,)] = self._raw(sql).fetchall()
+        return int(count)
+
     def run_prepared_into(self, name: str, sql: str) -> ir.Table:
         self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         return self.con.table(name)

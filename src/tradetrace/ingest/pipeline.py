@@ -21,6 +21,8 @@ from tradetrace.errors import InputError, StoreError
 from tradetrace.ingest.normalise import (
     References,
     normalise_steps,
+    normalised_schema,
+    trim_cells,
     with_provenance,
     with_raw_rows,
 )
@@ -168,19 +170,16 @@ def _already_ingested(store: Store, sha256: str) -> bool:
 def _load_batches(
     store: Store, reader, mapping: Mapping, refs: References, result: FileResult
 ) -> None:
-    compiled = _compiled_steps(store, mapping, refs)
+    steps = _compiled_steps(store, mapping, refs)
+    load, reject = _compiled_inserts(store, mapping, result)
     try:
         for batch in reader.batches():
-            store.stage_copy("_stage", batch)
-            for name, sql in compiled:
-                norm = store.run_prepared_into(name, sql)
-            good = norm.reject_reason.isnull()
-            rows = with_provenance(norm.filter(good), result.file, result.sha256)
-            store.insert("declarations", rows.select(*DECLARATION_COLUMNS))
-            loaded = int(store.to_arrow(norm.filter(good).count()).as_py())
+            store.stage_copy("_stage", trim_cells(batch))
+            for name, sql in steps:
+                store.run_prepared_into(name, sql)
+            loaded = store.run_prepared(load)
             if loaded < batch.num_rows:
-                rejected = with_raw_rows(norm.filter(~good), store.table("_stage"), mapping)
-                store.insert("quarantine", _quarantine_rows(rejected, result))
+                store.run_prepared(reject)
             result.rows_in += batch.num_rows
             result.loaded += loaded
             result.quarantined += batch.num_rows - loaded
@@ -188,6 +187,19 @@ def _load_batches(
         _quarantine_malformed(store, reader.take_malformed(), result)
     except pa.ArrowException as exc:
         raise InputError(f"{result.file}: cannot read file ({exc})") from exc
+
+
+def _compiled_inserts(store: Store, mapping: Mapping, result: FileResult) -> tuple[str, str]:
+    """The two inserts of a batch (good rows, rejected rows), compiled once per file."""
+    stage = ibis.table(_stage_schema(mapping.header), name="_stage")
+    norm = ibis.table(normalised_schema(), name="_norm")
+    good = norm.reject_reason.isnull()
+    rows = with_provenance(norm.filter(good), result.file, result.sha256)
+    rejected = with_raw_rows(norm.filter(~good), stage, mapping)
+    return (
+        store.prepared_insert("declarations", rows.select(*DECLARATION_COLUMNS)),
+        store.prepared_insert("quarantine", _quarantine_rows(rejected, result)),
+    )
 
 
 _COMPILED: dict[tuple, list[tuple[str, str]]] = {}
