@@ -99,7 +99,7 @@ result = {{"seconds": time.perf_counter() - start}}
 
 
 def bench_ingest(rows: int) -> list[Figure]:
-    small_rows = max(rows // 4, 1000)
+    small_rows = max(rows // 2, 1000)
     path, small = sample_file(rows), sample_file(small_rows)
     for p in (path, small):
         warm = p.with_name("warm.csv")
@@ -120,7 +120,7 @@ def bench_ingest(rows: int) -> list[Figure]:
         Figure(label, "peak memory", ours["peak_mb"], "MB", "<= 3000", ours["peak_mb"] <= 3000),
         Figure(
             label,
-            f"peak memory vs {small_rows:,} rows",
+            f"peak memory, {rows:,} vs {small_rows:,} rows",
             growth,
             "x",
             "<= 1.5 (flat)",

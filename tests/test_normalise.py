@@ -27,6 +27,7 @@ from tradetrace.ingest.normalise import (
     normalise_hs,
     parse_date,
     parse_number,
+    trim_cells,
     with_raw_rows,
 )
 from tradetrace.ingest.profiles import get_profile, map_header
@@ -112,7 +113,7 @@ class Normaliser:
 
     def rows(self, rows: list[dict[str, str]]) -> list[dict[str, object]]:
         """The normalised rows in staging order (``source_row`` 1, 2, ...), in one run."""
-        self.con.con.register(self.stage_name, self._stage(rows))
+        self.con.con.register(self.stage_name, trim_cells(self._stage(rows)))
         out = self.con.con.execute(self.sql).to_arrow_table()
         return sorted(out.to_pylist(), key=lambda row: row["source_row"])
 
@@ -411,7 +412,7 @@ def test_text_is_trimmed_and_empty_means_missing(normalised) -> None:
 
 
 def test_raw_rows_keep_the_cells_as_written(con) -> None:
-    """Quarantined rows keep the original row as JSON (header → cell), untrimmed."""
+    """Quarantined rows keep the staged row as JSON (header → cell)."""
     header = ("Date", "Importer", "Вес нетто, кг")
     cells = {"c0": ["15.03.2018", ""], "c1": ["  OOO ROMASHKA ", ""], "c2": ['1 234,5 "кг"', ""]}
     stage = ibis.memtable(pa.table({**cells, SOURCE_ROW: pa.array([7, 8], pa.int64())}))

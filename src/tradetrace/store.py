@@ -2,8 +2,15 @@
 
 Callers get Ibis tables and hand back Ibis expressions or Arrow data; they never
 see a connection. The embedded default is a DuckDB file (``--db``,
-``TRADETRACE_DB``, default ``./tradetrace.duckdb``). Everything written by one
-ingest happens inside one transaction, so a failure leaves the store as it was.
+``TRADETRACE_DB``, default ``./tradetrace.duckdb``).
+
+Atomic loads use a commit log rather than one long transaction: rows are written
+to ``declaration_rows`` / ``quarantine_rows`` batch by batch, and become visible
+in the views ``declarations`` / ``quarantine`` only once their run is recorded in
+``ingest_runs`` (one single-row insert: the commit point). A crash leaves
+invisible rows that the next writer discards. Readers therefore always see a
+file either wholly or not at all, and memory stays flat (a DuckDB transaction
+keeps every batch it scanned alive until it commits).
 """
 
 from __future__ import annotations
@@ -23,13 +30,15 @@ from tradetrace.errors import StoreError
 from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
 
 DEFAULT_DB = "tradetrace.duckdb"
+#: view → table: the view shows the rows of committed ingest runs only.
+COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine_rows"}
 #: The engine spills to disk beyond this, so memory stays flat however large the input.
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "1GB"
 SCHEMA_VERSION = "1"
 
 TABLES = {
-    "declarations": declarations_schema(),
-    "quarantine": QUARANTINE_SCHEMA,
+    "declaration_rows": declarations_schema(),
+    "quarantine_rows": QUARANTINE_SCHEMA,
     "ingest_runs": INGEST_RUNS_SCHEMA,
     "meta": ibis.schema({"key": "string", "value": "string"}),
 }
@@ -53,6 +62,8 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
         limit = os.environ.get("TRADETRACE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
         self._raw("SET memory_limit = ?", [limit])
+        # Batches commit one by one; checkpointing after each would rewrite the file.
+        self._raw("SET checkpoint_threshold = '1GB'")
         if not read_only:
             self._ensure_tables()
 
@@ -63,8 +74,25 @@ class Store:
         for name, schema in TABLES.items():
             if name not in existing:
                 self.con.create_table(name, schema=schema)
+        for view, rows in COMMITTED_VIEWS.items():
+            self._raw(
+                f'CREATE OR REPLACE VIEW "{view}" AS SELECT * FROM "{rows}" '
+                "WHERE ingest_id IN (SELECT ingest_id FROM ingest_runs)"
+            )
         if self.meta("schema_version") is None:
             self.set_meta("schema_version", SCHEMA_VERSION)
+        self.discard_uncommitted()
+
+    def discard_uncommitted(self, ingest_id: str | None = None) -> None:
+        """Delete rows of runs that never committed (all of them, or one run's)."""
+        for rows in COMMITTED_VIEWS.values():
+            if ingest_id is None:
+                self._raw(
+                    f'DELETE FROM "{rows}" '
+                    "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingest_runs)"
+                )
+            else:
+                self._raw(f'DELETE FROM "{rows}" WHERE ingest_id = ?', [ingest_id])
 
     def meta(self, key: str) -> str | None:
         if "meta" not in self.con.list_tables():
@@ -111,17 +139,6 @@ class Store:
 
     def _raw(self, sql: str, params: list | None = None):
         return self.con.con.execute(sql, params or [])
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All-or-nothing: an exception inside rolls every write back."""
-        self._raw("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self._raw("ROLLBACK")
-            raise
-        self._raw("COMMIT")
 
     def insert(self, name: str, data: ir.Table | pa.Table) -> None:
         self.con.insert(name, data)

@@ -89,12 +89,12 @@ def clean(text: ir.StringValue) -> ir.StringValue:
     return text.nullif("")
 
 
-def trim_cells(batch: pa.RecordBatch) -> pa.RecordBatch:
+def trim_cells(batch: pa.RecordBatch | pa.Table) -> pa.RecordBatch | pa.Table:
     """Strip surrounding ASCII whitespace from every text cell of a raw batch."""
     columns = [
         pc.ascii_trim_whitespace(c) if pa.types.is_string(c.type) else c for c in batch.columns
     ]
-    return pa.RecordBatch.from_arrays(columns, names=batch.schema.names)
+    return type(batch).from_arrays(columns, names=batch.schema.names)
 
 
 def number_text(text: ir.StringValue) -> ir.StringValue:

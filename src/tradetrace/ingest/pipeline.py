@@ -1,9 +1,9 @@
 """Lossless, atomic, idempotent ingest of declaration files into the store.
 
 For every file: ``rows_in = loaded + quarantined`` (checked before commit), the
-whole file is written in one transaction, and a file whose sha256 is already in
-``ingest_runs`` is skipped. Batches stream through, so memory does not grow
-with the file.
+file becomes visible all at once when its run is recorded (see ``store``), and a
+file whose sha256 is already in ``ingest_runs`` is skipped. Batches stream
+through, so memory does not grow with the file.
 """
 
 from __future__ import annotations
@@ -149,14 +149,18 @@ def ingest_source(
         delimiter=reader.delimiter,
     )
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with store.transaction():
+    store.discard_uncommitted(sha256)  # what a killed earlier attempt left behind
+    try:
         _load_batches(store, reader, mapping, refs, result)
         if result.rows_in != result.loaded + result.quarantined:
             raise StoreError(
                 f"{source.name}: {result.rows_in} rows read but {result.loaded} loaded + "
                 f"{result.quarantined} quarantined; nothing was written"
             )
-        _record_run(store, result, started)
+        _record_run(store, result, started)  # the commit point
+    except BaseException:
+        store.discard_uncommitted(sha256)
+        raise
     if on_progress:
         on_progress(source.name, total, total)
     return result
@@ -197,8 +201,8 @@ def _compiled_inserts(store: Store, mapping: Mapping, result: FileResult) -> tup
     rows = with_provenance(norm.filter(good), result.file, result.sha256)
     rejected = with_raw_rows(norm.filter(~good), stage, mapping)
     return (
-        store.prepared_insert("declarations", rows.select(*DECLARATION_COLUMNS)),
-        store.prepared_insert("quarantine", _quarantine_rows(rejected, result)),
+        store.prepared_insert("declaration_rows", rows.select(*DECLARATION_COLUMNS)),
+        store.prepared_insert("quarantine_rows", _quarantine_rows(rejected, result)),
     )
 
 
@@ -246,7 +250,7 @@ def _quarantine_malformed(store: Store, rows: list[Malformed], result: FileResul
         },
         schema=QUARANTINE_SCHEMA.to_pyarrow(),
     )
-    store.insert("quarantine", table)
+    store.insert("quarantine_rows", table)
     result.rows_in += len(rows)
     result.quarantined += len(rows)
 

@@ -35,7 +35,7 @@ from tradetrace.errors import InputError
 
 SOURCE_ROW = "_source_row"
 BATCH_ROWS = 100_000
-CSV_BLOCK_BYTES = 128 << 20
+CSV_BLOCK_BYTES = 64 << 20
 SAMPLE_BYTES = 256 << 10
 
 DELIMITED = {".csv", ".tsv", ".txt", ".tab"}
