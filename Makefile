@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/tradetrace sample --out $(DEMO)/sample --rows 20000 --seed 7
 	$(BIN)/tradetrace --db $(DB) ingest $(DEMO)/sample/synthetic_ru_customs_2018_2021.csv \
 	  $(DEMO)/sample/synthetic_ru_customs_2022_2024.csv
-	$(BIN)/tradetrace --db $(DB) quarantine --limit 10
+	$(BIN)/tradetrace --db $(DB) quarantine --summary
 	$(BIN)/tradetrace --db $(DB) sql "SELECT importer_name, count(*) AS lines, \
 	  round(sum(value_usd)/1e6, 1) AS musd FROM declarations \
 	  WHERE importer_id = '7743237789' GROUP BY 1 ORDER BY 2 DESC"

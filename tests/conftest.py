@@ -35,15 +35,25 @@ def store(db_path: Path):
         yield s
 
 
-@pytest.fixture
-def cli(db_path: Path):
-    """Run the CLI against the test's store: ``cli("ingest", path)`` → click Result."""
+@pytest.fixture(scope="session")
+def cli_for():
+    """``cli_for(db)("ingest", path)``: run the CLI in-process against a store."""
     runner = CliRunner()
 
-    def run(*args: str | Path):
-        return runner.invoke(app, ["--db", str(db_path), *map(str, args)], catch_exceptions=False)
+    def bind(db: Path):
+        def run(*args: str | Path):
+            argv = ["--db", str(db), *map(str, args)]
+            return runner.invoke(app, argv, catch_exceptions=False)
 
-    return run
+        return run
+
+    return bind
+
+
+@pytest.fixture
+def cli(cli_for, db_path: Path):
+    """Run the CLI against the test's store: ``cli("ingest", path)`` → click Result."""
+    return cli_for(db_path)
 
 
 @pytest.fixture

@@ -175,6 +175,7 @@ def quarantine(
         str | None, typer.Option(help="Only rows from files containing this text.")
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+    summary: Annotated[bool, typer.Option(help="Count rows per reason instead.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List rejected rows with the file, row, column, value and reason."""
@@ -182,12 +183,20 @@ def quarantine(
         q = store.table("quarantine")
         if file:
             q = q.filter(q.file.contains(file))
-        rows = store.to_arrow(q.order_by([q.file, q.row]).limit(limit)).to_pylist()
         total = int(store.to_arrow(q.count()).as_py())
+        if summary:
+            reason = q.reason.re_replace(r" (for|on) .*$", "")  # one line per kind of reason
+            counts = q.group_by(reason=reason).aggregate(rows=q.count())
+            rows = store.to_arrow(counts.order_by(counts.rows.desc())).to_pylist()
+        else:
+            rows = store.to_arrow(q.order_by([q.file, q.row]).limit(limit)).to_pylist()
     if as_json:
         print_json(rows)
-        return
-    print_table(f"Quarantine ({total:,} rows)", rows, ["file", "row", "column", "value", "reason"])
+    elif summary:
+        print_table(f"Quarantine by reason ({total:,} rows)", rows, ["reason", "rows"])
+    else:
+        columns = ["file", "row", "column", "value", "reason"]
+        print_table(f"Quarantine ({total:,} rows)", rows, columns)
 
 
 @app.command()
@@ -219,15 +228,15 @@ def sample(
 
     if rows < 1:
         raise TradetraceError("--rows must be at least 1")
-    manifest = generate_sample(out_dir, rows=rows, seed=seed)
+    manifest = asdict(generate_sample(out_dir, rows=rows, seed=seed))
     if as_json:
-        print_json(asdict(manifest))
+        print_json(manifest)
         return
     print_table(
         f"SYNTHETIC sample in {out_dir} (seed {seed})",
-        [{"file": f["name"], "rows": f["rows"], "encoding": f["encoding"]} for f in manifest.files],
+        [{k: f[k] for k in ("name", "rows", "encoding")} for f in manifest["files"]],
     )
-    out.print(f"{manifest.bad_rows} defective rows on purpose: {manifest.bad_rows_by_kind}")
+    out.print(f"{manifest['bad_rows']} defective rows on purpose: {manifest['bad_rows_by_kind']}")
 
 
 # -- reference data -------------------------------------------------------------------------------

@@ -1,0 +1,81 @@
+"""The SYNTHETIC sample through the command line: generate, ingest, and find the scenario."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tradetrace.store import open_store
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    """A small sample, ingested once for the module's tests."""
+    from typer.testing import CliRunner
+
+    from tradetrace.cli import app
+
+    tmp = tmp_path_factory.mktemp("sample")
+    db = tmp / "store.duckdb"
+    runner = CliRunner()
+    made = runner.invoke(app, ["sample", "--out", str(tmp / "s"), "--rows", "3000", "--json"])
+    assert made.exit_code == 0, made.output
+    manifest = json.loads(made.output)
+    files = [str(tmp / "s" / f["name"]) for f in manifest["files"] if "ru_customs" in f["name"]]
+    loaded = runner.invoke(app, ["--db", str(db), "ingest", *files, "--json"])
+    assert loaded.exit_code == 0, loaded.output
+    return db, manifest, json.loads(loaded.output)
+
+
+def test_every_defect_is_quarantined_and_nothing_else(sample_store):
+    _, manifest, result = sample_store
+    assert result["quarantined"] == manifest["bad_rows"]
+    assert result["rows_in"] == manifest["rows_written"] == result["loaded"] + result["quarantined"]
+    assert all(f["synthetic"] for f in result["files"])
+
+
+def test_both_encodings_are_detected(sample_store):
+    _, _, result = sample_store
+    encodings = {
+        f["file"].rsplit("/", 1)[-1]: (f["encoding"], f["delimiter"]) for f in result["files"]
+    }
+    assert encodings["synthetic_ru_customs_2018_2021.csv"] == ("utf-8", ",")
+    assert encodings["synthetic_ru_customs_2022_2024.csv"][1] == ";"
+    assert encodings["synthetic_ru_customs_2022_2024.csv"][0].replace("_", "").lower() in {
+        "cp1251",
+        "windows1251",
+    }
+
+
+def test_the_aurus_figures_survive_ingest(sample_store):
+    db, manifest, _ = sample_store
+    figures = manifest["aurus"]
+    with open_store(db, read_only=True) as store:
+        [row] = store.query(
+            """
+            SELECT round(sum(value_usd), 2) AS total,
+                   round(sum(value_usd) FILTER (WHERE origin_country = 'KR'), 2) AS kr,
+                   round(sum(value_usd) FILTER (WHERE date >= DATE '2022-02-24'), 2) AS after,
+                   round(sum(value_usd) FILTER (
+                       WHERE date >= DATE '2022-02-24' AND origin_country = 'KR'), 2) AS kr_after
+            FROM declarations
+            WHERE (importer_id = '7743237789' OR importer_name ILIKE '%AURUS%'
+                   OR importer_name ILIKE '%АУРУС%')
+              AND date BETWEEN DATE '2018-01-01' AND DATE '2023-12-31'
+            """
+        ).to_pylist()
+    assert row == {
+        "total": figures["total_2018_2023"],
+        "kr": figures["kr_2018_2023"],
+        "after": figures["after_invasion_2018_2023"],
+        "kr_after": figures["kr_after_invasion_2018_2023"],
+    }
+
+
+def test_quarantine_summary_counts_each_kind(sample_store, cli_for):
+    db, manifest, _ = sample_store
+    result = cli_for(db)("quarantine", "--summary", "--json")
+    counts = {row["reason"]: row["rows"] for row in json.loads(result.output)}
+    assert sum(counts.values()) == manifest["bad_rows"]
+    assert counts["unknown country"] == manifest["bad_rows_by_kind"]["unknown_country"]
