@@ -28,9 +28,13 @@ demo: $(STAMP)
 	$(BIN)/tradetrace --db $(DB) ingest $(DEMO)/sample/synthetic_ru_customs_2018_2021.csv \
 	  $(DEMO)/sample/synthetic_ru_customs_2022_2024.csv
 	$(BIN)/tradetrace --db $(DB) quarantine --summary
-	$(BIN)/tradetrace --db $(DB) sql "SELECT importer_name, count(*) AS lines, \
-	  round(sum(value_usd)/1e6, 1) AS musd FROM declarations \
-	  WHERE importer_id = '7743237789' GROUP BY 1 ORDER BY 2 DESC"
+	$(BIN)/tradetrace --db $(DB) resolve
+	$(BIN)/tradetrace --db $(DB) entities search "АУРУС" --limit 3
+	$(BIN)/tradetrace --db $(DB) sql "SELECT e.name AS supplier, e.country, \
+	  len(e.aliases) AS spellings, list_transform(e.aliases, a -> a.script).list_distinct() AS scripts, \
+	  count(*) AS lines, round(sum(d.value_usd) / 1e6, 2) AS musd \
+	  FROM resolved_declarations d JOIN entities e ON e.entity_id = d.exporter_entity_id \
+	  WHERE d.importer_entity_id = 'tt-inn-7743237789' GROUP BY ALL ORDER BY musd DESC"
 	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
 
 test: $(STAMP)

@@ -356,7 +356,14 @@ def test_currency_key_finds_what_the_reference_finds(con) -> None:
     keys = evaluate(con, currency_key, cells)
     assert [CURRENCY_ALIASES.get(k) for k in keys] == [normalise_currency(c) for c in cells]
     assert [CURRENCY_ALIASES.get(k) for k in keys] == [
-        "RUB", "RUB", "USD", "USD", "AUD", "EUR", "EUR", None
+        "RUB",
+        "RUB",
+        "USD",
+        "USD",
+        "AUD",
+        "EUR",
+        "EUR",
+        None,
     ]
 
 
@@ -394,7 +401,10 @@ def test_good_row(normalised) -> None:
     assert row["exporter_name"] == "HYUNDAI MOBIS"
     assert row["origin_country"] == "KR"
     assert (row["hs_code"], row["hs6"], row["hs_chapter"], row["hs_section"]) == (
-        "8708299009", "870829", "87", "XVII"
+        "8708299009",
+        "870829",
+        "87",
+        "XVII",
     )
     assert row["net_kg"] == 12.5
     assert (row["value"], row["currency"]) == (1000.0, "EUR")
@@ -421,7 +431,9 @@ def test_raw_rows_keep_the_cells_as_written(con) -> None:
     (row,) = con.to_pyarrow(with_raw_rows(rejected, stage, mapping)).to_pylist()
     assert row["source_row"] == 7
     assert json.loads(row["raw"]) == {
-        "Date": "15.03.2018", "Importer": "  OOO ROMASHKA ", "Вес нетто, кг": '1 234,5 "кг"'
+        "Date": "15.03.2018",
+        "Importer": "  OOO ROMASHKA ",
+        "Вес нетто, кг": '1 234,5 "кг"',
     }
 
 
@@ -471,7 +483,9 @@ def test_a_realistic_russian_declaration_line(russian) -> None:
     row = russian[0]
     assert row["reject_reason"] is None
     assert (row["declaration_id"], row["date"], row["direction"]) == (
-        "10005020/150318/0001234", dt.date(2018, 3, 15), "import"
+        "10005020/150318/0001234",
+        dt.date(2018, 3, 15),
+        "import",
     )
     assert (row["importer_id"], row["importer_name"]) == ("7722476458", "ООО ЯТАШ РУС")
     assert (row["origin_country"], row["hs_code"], row["net_kg"]) == ("KR", "8708299009", 1234.5)
@@ -479,9 +493,11 @@ def test_a_realistic_russian_declaration_line(russian) -> None:
     assert row["value_usd"] == pytest.approx(1000 * EUR_2018_03_15)
 
 
-@pytest.mark.parametrize(("index", "cell", "generic", "russian_value"),
-                         [(i, *case) for i, case in enumerate(LONE_COMMAS)],
-                         ids=[case[0] for case in LONE_COMMAS])
+@pytest.mark.parametrize(
+    ("index", "cell", "generic", "russian_value"),
+    [(i, *case) for i, case in enumerate(LONE_COMMAS)],
+    ids=[case[0] for case in LONE_COMMAS],
+)
 def test_the_profile_decides_what_a_lone_comma_means(
     normalised, russian, index: int, cell: str, generic: float, russian_value: float
 ) -> None:
@@ -521,7 +537,9 @@ def test_unknown_country_is_rejected(normalised) -> None:
     row = normalised(Origin="АТЛАНТИДА")
     assert row["origin_country"] is None
     assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (
-        "Origin", "АТЛАНТИДА", "unknown country"
+        "Origin",
+        "АТЛАНТИДА",
+        "unknown country",
     )
 
 
@@ -539,7 +557,10 @@ for _cell, *_ in HS_FIELDS:
 def test_hs_fields(normalised, cell, code, hs6, chapter, section) -> None:
     row = normalised(HS_Code=cell)
     assert (row["hs_code"], row["hs6"], row["hs_chapter"], row["hs_section"]) == (
-        code, hs6, chapter, section
+        code,
+        hs6,
+        chapter,
+        section,
     )
 
 
@@ -567,8 +588,12 @@ IMPORTERS = [
     ("7722476458 772201001 OOO YATASH RUS", "", "OOO YATASH RUS", "7722476458"),
     ("7722476458 OOO YATASH RUS", "", "OOO YATASH RUS", "7722476458"),
     ("772247645812 ИП ИВАНОВ И.И.", "", "ИП ИВАНОВ И.И.", "772247645812"),
-    ("7722476458 772201001 OOO YATASH RUS", "7700000000",
-     "7722476458 772201001 OOO YATASH RUS", "7700000000"),
+    (
+        "7722476458 772201001 OOO YATASH RUS",
+        "7700000000",
+        "7722476458 772201001 OOO YATASH RUS",
+        "7700000000",
+    ),
     ("3M RUSSIA", "", "3M RUSSIA", None),
     ("12345 OOO", "", "12345 OOO", None),
     ("7722476458", "", "7722476458", None),
@@ -580,11 +605,19 @@ for _name, _given, *_ in IMPORTERS:
 @pytest.mark.parametrize(
     ("name", "given_id", "importer_name", "importer_id"),
     IMPORTERS,
-    ids=["inn-kpp-name", "inn-name", "12-digit-inn", "id-column-wins", "digits-in-name",
-         "short-number", "id-only"],
+    ids=[
+        "inn-kpp-name",
+        "inn-name",
+        "12-digit-inn",
+        "id-column-wins",
+        "digits-in-name",
+        "short-number",
+        "id-only",
+    ],
 )
-def test_importer_id_written_into_the_name(normalised, name, given_id, importer_name,
-                                           importer_id) -> None:
+def test_importer_id_written_into_the_name(
+    normalised, name, given_id, importer_name, importer_id
+) -> None:
     """A leading 10- or 12-digit INN (and a 9-digit KPP) is split off the name, unless the
     file has its own importer id."""
     row = normalised(Importer=name, Importer_INN=given_id)
@@ -608,7 +641,9 @@ want(Direction="транзит")
 def test_unknown_direction_is_rejected(normalised) -> None:
     row = normalised(Direction="транзит")
     assert (row["direction"], row["reject_column"], row["reject_reason"]) == (
-        None, "Direction", "unknown direction"
+        None,
+        "Direction",
+        "unknown direction",
     )
 
 
@@ -648,15 +683,15 @@ def test_declared_usd_value_needs_no_invoice_value_or_currency(normalised) -> No
     """The bill-of-lading case: only a USD value is known."""
     row = normalised(Value="", Currency="", Value_USD="750")
     assert (row["value_usd"], row["value_usd_source"], row["reject_reason"]) == (
-        750.0, "declared", None
+        750.0,
+        "declared",
+        None,
     )
 
 
 def test_usd_invoice_is_its_own_usd_value(normalised) -> None:
     row = normalised(Currency="USD")
-    assert (row["value"], row["value_usd"], row["value_usd_source"]) == (
-        1000.0, 1000.0, "declared"
-    )
+    assert (row["value"], row["value_usd"], row["value_usd_source"]) == (1000.0, 1000.0, "declared")
 
 
 ECB_DAYS = [
@@ -668,8 +703,9 @@ for _date, _ in ECB_DAYS:
     want(Date=_date)
 
 
-@pytest.mark.parametrize(("date", "rate"), ECB_DAYS,
-                         ids=["thursday", "friday", "saturday-uses-friday"])
+@pytest.mark.parametrize(
+    ("date", "rate"), ECB_DAYS, ids=["thursday", "friday", "saturday-uses-friday"]
+)
 def test_other_currencies_use_the_ecb_rate_of_the_date(normalised, date, rate) -> None:
     row = normalised(Date=date)
     assert (row["value"], row["currency"]) == (1000.0, "EUR")
@@ -693,7 +729,9 @@ def test_rub_after_the_ecb_stopped_is_rejected(normalised) -> None:
     row = normalised(Date="01.05.2022", Currency="руб", Value="100000")
     assert row["value_usd"] is None
     assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (
-        "Currency", "руб", "no exchange rate for RUB on 2022-05-01"
+        "Currency",
+        "руб",
+        "no exchange rate for RUB on 2022-05-01",
     )
 
 
@@ -707,16 +745,16 @@ def test_user_rates_override_the_ecb(user_rates: Normaliser) -> None:
     )
     assert (eur["value_usd"], eur["value_usd_source"]) == (2000.0, "user")
     assert (rub["value_usd"], rub["value_usd_source"], rub["reject_reason"]) == (
-        pytest.approx(1250.0), "user", None
+        pytest.approx(1250.0),
+        "user",
+        None,
     )
     assert eur_other_day["value_usd_source"] == "ecb", "the user table has no rate that day"
 
 
 # -- whole rows: rejects --------------------------------------------------------------------------
 
-UNPARSEABLE_DATE = (
-    "unparseable date (expected dd.mm.yyyy, yyyy-mm-dd, yyyymmdd or an Excel serial)"
-)
+UNPARSEABLE_DATE = "unparseable date (expected dd.mm.yyyy, yyyy-mm-dd, yyyymmdd or an Excel serial)"
 INVALID_HS = "invalid HS / TN VED code (not digits of an HS chapter)"
 
 REJECTS: list[tuple[dict[str, str], str, str | None, str]] = [
@@ -735,8 +773,12 @@ REJECTS: list[tuple[dict[str, str], str, str | None, str]] = [
     ({"Importer": "", "Exporter": ""}, "Importer", None, "no importer or exporter name"),
     ({"Value": ""}, "Value USD", None, "missing value"),
     ({"Currency": ""}, "Currency", None, "value without a currency"),
-    ({"Date": "2022-05-01", "Currency": "RUB"}, "Currency", "RUB",
-     "no exchange rate for RUB on 2022-05-01"),
+    (
+        {"Date": "2022-05-01", "Currency": "RUB"},
+        "Currency",
+        "RUB",
+        "no exchange rate for RUB on 2022-05-01",
+    ),
 ]
 for _changes, *_ in REJECTS:
     want(**_changes)
@@ -747,12 +789,15 @@ for _changes, *_ in REJECTS:
     REJECTS,
     ids=[f"{reason.split(' (')[0]} [{value}]" for _, _, value, reason in REJECTS],
 )
-def test_reject_names_the_source_column_and_the_raw_cell(normalised, changes, column, value,
-                                                          reason) -> None:
+def test_reject_names_the_source_column_and_the_raw_cell(
+    normalised, changes, column, value, reason
+) -> None:
     """``reject_column`` is the file's own header, ``reject_value`` the (trimmed) cell."""
     row = normalised(**changes)
     assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (
-        column, value, reason
+        column,
+        value,
+        reason,
     )
 
 

@@ -657,8 +657,10 @@ def test_parquet_inside_a_zip(tmp_path: Path) -> None:
 
 def test_json_lines(tmp_path: Path) -> None:
     lines = [
-        json.dumps({"id": 1, "importer": "ООО Ромашка", "goods": {"hs": "8708", "qty": [1, 2]}},
-                   ensure_ascii=False),
+        json.dumps(
+            {"id": 1, "importer": "ООО Ромашка", "goods": {"hs": "8708", "qty": [1, 2]}},
+            ensure_ascii=False,
+        ),
         "[1, 2]",
         "",
         json.dumps({"id": 2, "importer": None, "value": 2.5, "late_key": "x"}),
@@ -723,8 +725,14 @@ def _parquet_bytes() -> bytes:
         ("text.xlsx", b"id,name\n1,a\n", "text.xlsx: not an Excel .xlsx file"),
         ("zip.xlsx", b"PK\x03\x04 truncated", "zip.xlsx: not a readable Excel workbook"),
     ],
-    ids=["xlsx-as-csv", "xlsx-as-jsonl", "parquet-as-csv", "csv-as-parquet", "csv-as-xlsx",
-         "broken-xlsx"],
+    ids=[
+        "xlsx-as-csv",
+        "xlsx-as-jsonl",
+        "parquet-as-csv",
+        "csv-as-parquet",
+        "csv-as-xlsx",
+        "broken-xlsx",
+    ],
 )
 def test_wrong_extension_is_an_input_error_naming_the_file(
     tmp_path: Path, name: str, content: bytes, message: str
@@ -784,7 +792,7 @@ def test_directory_is_an_input_error(tmp_path: Path) -> None:
 
 
 def _csv(path: Path) -> tuple[Path, int]:
-    text = "id,name\n1,a\n2\n\n3,\"multi\nline\"\n4,d,extra\n5,e\n"
+    text = 'id,name\n1,a\n2\n\n3,"multi\nline"\n4,d,extra\n5,e\n'
     return write(path, text), 5
 
 

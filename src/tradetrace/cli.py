@@ -30,6 +30,13 @@ data_app = typer.Typer(
     help="Reference data: HS nomenclature, sanctions lists, CHPL.", no_args_is_help=True
 )
 app.add_typer(data_app, name="data")
+resolve_app = typer.Typer(
+    help="Resolve parties into entities across scripts; explain, judge, evaluate.",
+    invoke_without_command=True,
+)
+app.add_typer(resolve_app, name="resolve")
+entities_app = typer.Typer(help="Find resolved entities.", no_args_is_help=True)
+app.add_typer(entities_app, name="entities")
 
 out = Console()
 err = Console(stderr=True)
@@ -237,6 +244,131 @@ def sample(
         [{k: f[k] for k in ("name", "rows", "encoding")} for f in manifest["files"]],
     )
     out.print(f"{manifest['bad_rows']} defective rows on purpose: {manifest['bad_rows_by_kind']}")
+
+
+# -- resolve --------------------------------------------------------------------------------------
+
+
+@resolve_app.callback()
+def resolve(
+    ctx: typer.Context,
+    threshold: Annotated[
+        float, typer.Option(help="Merge pairs with at least this match probability.")
+    ] = 0.9,
+    as_json: JsonOption = False,
+) -> None:
+    """Cluster party records into entities (run with no subcommand)."""
+    if ctx.invoked_subcommand:
+        return
+    from tradetrace.resolve.run import resolve as run_resolve
+
+    if not 0 < threshold < 1:
+        raise TradetraceError("--threshold must be between 0 and 1")
+    with _store() as store:
+        result = run_resolve(store, threshold)
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_table("Resolve", [result.to_json()])
+
+
+@resolve_app.command("explain")
+def resolve_explain(
+    entity_id: Annotated[str, typer.Argument(help="An entity id (or a party id).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show an entity's spellings, the pair scores that merged them and the judgements."""
+    from tradetrace.resolve.explain import explain
+
+    with _store(read_only=True) as store:
+        report = explain(store, entity_id)
+    if as_json:
+        print_json(report)
+        return
+    entity = report["entity"]
+    out.print(f"[bold]{entity['name']}[/bold]  {entity['entity_id']}  {entity['country'] or ''}")
+    print_table("Spellings", report["members"], ["party_id", "name", "script", "identifier",
+                                                  "country", "lines"])  # fmt: skip
+    print_table("Evidence (pair scores)", report["links"], ["party_a", "party_b",
+                "match_probability", "name", "inn", "address", "country", "used"])  # fmt: skip
+    if report["judgements"]:
+        print_table("Judgements", report["judgements"], ["a", "b", "same", "who", "at", "note"])
+
+
+@resolve_app.command("judge")
+def resolve_judge(
+    a: Annotated[str, typer.Argument(help="Entity or party id.")],
+    b: Annotated[str, typer.Argument(help="Entity or party id.")],
+    same: Annotated[bool, typer.Option("--same", help="They are the same firm.")] = False,
+    different: Annotated[
+        bool, typer.Option("--different", help="They are different firms.")
+    ] = False,
+    note: Annotated[str, typer.Option(help="Why (kept with the judgement).")] = "",
+    who: Annotated[str | None, typer.Option(help="Analyst (default: $TRADETRACE_USER).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Overrule the model: record that A and B are the same (or different) and re-cluster."""
+    from tradetrace.resolve.judgements import parse_judgement
+    from tradetrace.resolve.run import add_judgement, anchor, now, recluster
+
+    with _store() as store:
+        try:
+            judgement = parse_judgement(anchor(store, a), anchor(store, b), same, different,
+                                        who, note)  # fmt: skip
+        except ValueError as exc:
+            raise TradetraceError(str(exc)) from exc
+        judgement = type(judgement)(**{**judgement.__dict__, "at": now()})
+        add_judgement(store, judgement)
+        result = recluster(store)
+    if as_json:
+        print_json({"judgement": judgement.__dict__, **result.to_json()})
+    else:
+        verdict = "same" if judgement.same else "different"
+        out.print(f"recorded: {a} and {b} are {verdict} ({judgement.who}); re-clustered")
+        print_table("Resolve", [result.to_json()])
+
+
+@resolve_app.command("evaluate")
+def resolve_evaluate(
+    labels: Annotated[Path, typer.Argument(help="CSV with a record name/id and a cluster.")],
+    standalone: Annotated[
+        bool, typer.Option(help="Resolve the labelled records themselves, not the store.")
+    ] = False,
+    threshold: Annotated[
+        float, typer.Option(help="With --standalone: merge at this match probability.")
+    ] = 0.9,
+    as_json: JsonOption = False,
+) -> None:
+    """Pairwise and B-cubed precision/recall/F1 against labelled clusters."""
+    from tradetrace.resolve.evaluate import evaluate_standalone, evaluate_store
+
+    if standalone:
+        scores = evaluate_standalone(labels, threshold)
+    else:
+        with _store(read_only=True) as store:
+            scores = evaluate_store(store, labels)
+    if as_json:
+        print_json(scores)
+    else:
+        print_table(f"Evaluation against {labels.name}", [scores])
+
+
+@entities_app.command("search")
+def entities_search(
+    text: Annotated[str, typer.Argument(help="A name in any script, or a tax id.")],
+    limit: Annotated[int, typer.Option(help="At most this many entities.")] = 10,
+    as_json: JsonOption = False,
+) -> None:
+    """Find entities by name (Latin, Cyrillic, Hangul …) or INN."""
+    from tradetrace.resolve.search import search_entities
+
+    with _store(read_only=True) as store:
+        rows = search_entities(store, text, limit)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(f"Entities matching {text!r}", rows,
+                    ["entity_id", "name", "country", "score", "matched", "lines"])  # fmt: skip
 
 
 # -- reference data -------------------------------------------------------------------------------

@@ -140,6 +140,20 @@ class Store:
     def _raw(self, sql: str, params: list | None = None):
         return self.con.con.execute(sql, params or [])
 
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Several small writes that readers must see together (or not at all)."""
+        self._raw("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self._raw("ROLLBACK")
+            raise
+        self._raw("COMMIT")
+
+    def create_view(self, name: str, sql: str) -> None:
+        self._raw(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+
     def insert(self, name: str, data: ir.Table | pa.Table) -> None:
         self.con.insert(name, data)
 

@@ -1,0 +1,1 @@
+"""Entity resolution: party records, pairwise scores, clusters and analyst judgements."""
