@@ -1,0 +1,1 @@
+"""Screening: sanctions lists with listing dates, and matching parties against them."""

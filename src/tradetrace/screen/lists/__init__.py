@@ -1,0 +1,1 @@
+"""Loaders for sanctions lists, each into the one ``list_entries`` model (see ``model``)."""
