@@ -37,6 +37,13 @@ resolve_app = typer.Typer(
 app.add_typer(resolve_app, name="resolve")
 entities_app = typer.Typer(help="Find resolved entities.", no_args_is_help=True)
 app.add_typer(entities_app, name="entities")
+lists_app = typer.Typer(
+    help="Sanctions lists: load, list what is loaded, compare versions.",
+    invoke_without_command=True,
+)
+app.add_typer(lists_app, name="lists")
+names_app = typer.Typer(help="Name matching tools.", no_args_is_help=True)
+app.add_typer(names_app, name="names")
 
 out = Console()
 err = Console(stderr=True)
@@ -369,6 +376,173 @@ def entities_search(
     else:
         print_table(f"Entities matching {text!r}", rows,
                     ["entity_id", "name", "country", "score", "matched", "lines"])  # fmt: skip
+
+
+# -- sanctions lists and screening ----------------------------------------------------------------
+
+ListOption = Annotated[
+    str | None, typer.Option("--list", help="Force the list format (default: detect).")
+]
+ThresholdOption = Annotated[float, typer.Option(help="Minimum match score (0-1).")]
+
+
+@lists_app.callback()
+def lists(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """What is loaded: lists, versions, counts (run with no subcommand)."""
+    if ctx.invoked_subcommand:
+        return
+    from tradetrace.screen.lists.load import list_summary
+
+    with _store(read_only=True) as store:
+        rows = list_summary(store)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Sanctions lists", rows)
+
+
+@lists_app.command("load")
+def lists_load(
+    paths: Annotated[list[Path], typer.Argument(help="List files (or the UK tables folder).")],
+    list_kind: ListOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Load sanctions lists (OFAC, UK, UN, EU, OpenSanctions) with their listing dates."""
+    from tradetrace.screen.lists.load import load_lists
+
+    with _store() as store:
+        rows = load_lists(store, paths, list_kind)
+    if as_json:
+        print_json(rows)
+    else:
+        print_table("Loaded", rows)
+
+
+@lists_app.command("diff")
+def lists_diff(
+    old: Annotated[Path, typer.Argument(help="The older list file.")],
+    new: Annotated[Path, typer.Argument(help="The newer list file.")],
+    list_kind: ListOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Entries added and removed between two versions of a list."""
+    from tradetrace.screen.lists.load import diff_lists, read_list
+
+    report = diff_lists(read_list(old, list_kind), read_list(new, list_kind))
+    if as_json:
+        print_json(report)
+        return
+    out.print(f"{report['old']} → {report['new']}: {len(report['added'])} added, "
+              f"{len(report['removed'])} removed, {report['unchanged']} unchanged")  # fmt: skip
+    print_table("Added", report["added"][:50])
+    print_table("Removed", report["removed"][:50])
+
+
+@app.command("screen")
+def screen(threshold: ThresholdOption = 0.85, as_json: JsonOption = False) -> None:
+    """Screen every resolved entity against the loaded lists; label declarations by date."""
+    from tradetrace.screen.match import MatchConfig
+    from tradetrace.screen.run import screen_entities
+
+    with _store() as store:
+        summary = screen_entities(store, MatchConfig(threshold=threshold))
+        rows = store.query(
+            "SELECT m.entity_id, e.name AS entity, m.list, m.list_entity_id, m.list_name, "
+            "m.score, m.listing_date FROM matches m JOIN entities e USING (entity_id) "
+            "ORDER BY m.score DESC, m.entity_id LIMIT 50"
+        ).to_pylist()
+    if as_json:
+        print_json(summary)
+    else:
+        print_table("Screening", [summary])
+        print_table("Matches", rows)
+
+
+@app.command("screen-name")
+def screen_name(
+    name: Annotated[str, typer.Argument(help="A name in any script.")],
+    country: Annotated[str | None, typer.Option(help="ISO2 country of the party.")] = None,
+    schema: Annotated[str, typer.Option(help="Company, Person, Vessel ...")] = "Company",
+    identifier: Annotated[
+        list[str] | None, typer.Option("--id", help="Identifier such as inn:7743237789.")
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Also give each match's status on this date.")
+    ] = None,
+    threshold: ThresholdOption = 0.85,
+    as_json: JsonOption = False,
+) -> None:
+    """Screen one name against every loaded list, with listing dates and explanations."""
+    from tradetrace.screen.match import ListIndex, MatchConfig, Query, match_rows, status_on
+    from tradetrace.screen.run import current_entries
+
+    as_of = _iso_date(as_of, "--as-of") if as_of else None
+    query = Query(name, country.upper() if country else None, schema, tuple(identifier or ()))
+    with _store(read_only=True) as store:
+        index = ListIndex(current_entries(store), MatchConfig(threshold=threshold))
+    rows = match_rows(query, index.match(query))
+    if as_of:
+        for row in rows:
+            row["status_as_of"] = status_on(as_of, row["listing_date"], row["delisting_date"])
+    result = {"query": {"name": name, "country": query.country, "schema": schema,
+                        "identifiers": list(query.identifiers), "as_of": as_of},
+              "matches": rows}  # fmt: skip
+    if as_json:
+        print_json(result)
+        return
+    columns = ["list", "id", "name", "score", "listing_date", "programs"]
+    print_table(f"Matches for {name!r}", rows, columns + (["status_as_of"] if as_of else []))
+    for row in rows[:5]:
+        out.print(f"[dim]{row['id']}: {json.dumps(row['explanation'], ensure_ascii=False)}[/dim]")
+
+
+@app.command("screen-file")
+def screen_file(
+    names: Annotated[Path, typer.Argument(help="CSV with a name column (country, schema, id).")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write the CSV here.")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Status of each match on this date.")] = None,
+    threshold: ThresholdOption = 0.85,
+) -> None:
+    """Screen a list of counterparties; one output row per (name, match)."""
+    from tradetrace.screen.batch import screen_csv
+
+    as_of = _iso_date(as_of, "--as-of") if as_of else None
+    with _store(read_only=True) as store:
+        rows = screen_csv(store, names, threshold, as_of)
+    _write_rows(rows, out_path, "Screening")
+
+
+@names_app.command("compare")
+def names_compare(
+    pairs: Annotated[Path, typer.Argument(help="CSV name1,name2[,schema].")],
+    out_path: Annotated[Path | None, typer.Option("--out", help="Write the CSV here.")] = None,
+) -> None:
+    """Score name pairs as the matcher does: score and is_match for each pair."""
+    from tradetrace.screen.batch import compare_csv
+
+    _write_rows(compare_csv(pairs), out_path, "Name pairs")
+
+
+def _write_rows(rows: list[dict], out_path: Path | None, title: str) -> None:
+    if out_path is None:
+        print_table(title, rows)
+        return
+    import csv
+
+    with out_path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["name"])
+        writer.writeheader()
+        writer.writerows(rows)
+    out.print(f"{len(rows)} rows written to {out_path}")
+
+
+def _iso_date(text: str, option: str) -> str:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError as exc:
+        raise TradetraceError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from exc
 
 
 # -- reference data -------------------------------------------------------------------------------

@@ -151,6 +151,11 @@ class Store:
             raise
         self._raw("COMMIT")
 
+    def delete_where(self, name: str, equal: dict[str, object]) -> None:
+        """Delete the rows whose columns equal the given values (parameterised)."""
+        condition = " AND ".join(f'"{column}" = ?' for column in equal)
+        self._raw(f'DELETE FROM "{name}" WHERE {condition}', list(equal.values()))
+
     def create_view(self, name: str, sql: str) -> None:
         self._raw(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
 

@@ -33,7 +33,7 @@ class Identifier:
 
 @dataclass(frozen=True)
 class ListEntry:
-    list: str  # "ofac_sdn" | "ofac_cons" | "uk_ofsi" | "uk_sanctions_list" | "un" | "eu" | "opensanctions"
+    list: str  # "ofac_sdn", "ofac_cons", "uk_ofsi", "uk_sanctions_list", "un", "eu" ...
     list_entity_id: str  # the list's own id (OFAC ent_num, UK group id, UN reference number ...)
     schema: str  # one of SCHEMAS
     name: str  # primary name as the list writes it
