@@ -35,6 +35,18 @@ demo: $(STAMP)
 	  count(*) AS lines, round(sum(d.value_usd) / 1e6, 2) AS musd \
 	  FROM resolved_declarations d JOIN entities e ON e.entity_id = d.exporter_entity_id \
 	  WHERE d.importer_entity_id = 'tt-inn-7743237789' GROUP BY ALL ORDER BY musd DESC"
+	@if [ -d "$(SHARED)/sanctions" ]; then \
+	  $(BIN)/tradetrace --db $(DB) lists load $(SHARED)/sanctions/ofac/sdn_2024-05-03.csv.gz \
+	    $(SHARED)/sanctions/ofac/cons_prim_2025-12-19.csv \
+	    $(SHARED)/sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz $(SHARED)/sanctions/uk_covyr \
+	    $(SHARED)/sanctions/un/un_consolidated_2026-02-27.xml.gz && \
+	  $(BIN)/tradetrace --db $(DB) screen && \
+	  $(BIN)/tradetrace --db $(DB) screen-name "ООО «АУРУС»" --country RU --as-of 2024-03-01 && \
+	  $(BIN)/tradetrace --db $(DB) sql "SELECT importer_status AS aurus_status_on_the_day, \
+	    count(*) AS lines, min(date) AS first, max(date) AS last, \
+	    round(sum(value_usd) / 1e6, 2) AS musd FROM screened_declarations \
+	    WHERE importer_entity_id = 'tt-inn-7743237789' GROUP BY 1 ORDER BY 3"; \
+	else echo "note: $(SHARED)/sanctions not found; skipping screening"; fi
 	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
 
 test: $(STAMP)

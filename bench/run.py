@@ -257,7 +257,8 @@ def main() -> None:
         table.add_column(column, justify="right" if column == "value" else "left")
     for f in figures:
         mark = "" if f.ok is None else ("yes" if f.ok else "NO")
-        table.add_row(f.step, f.figure, f"{f.value:,.2f}", f.unit, f.target, mark)
+        value = f"{f.value:,.3f}" if abs(f.value) < 10 else f"{f.value:,.2f}"
+        table.add_row(f.step, f.figure, value, f.unit, f.target, mark)
     Console(width=140).print(table)
     RESULTS.write_text(
         json.dumps(

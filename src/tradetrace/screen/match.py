@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+from rapidfuzz import fuzz
 
 from tradetrace.resolve.identifiers import normalise_inn
 from tradetrace.resolve.names import NameForms, analyse_name, name_similarity
@@ -38,7 +39,8 @@ class MatchConfig:
     schema_penalty: float = 0.15
     weak_alias_penalty: float = 0.05
     max_token_frequency: int = 400  # words on more list names than this propose nothing
-    max_candidates: int = 60
+    max_candidates: int = 60  # by shared words and sounds ...
+    max_scored: int = 20  # ... of which the closest by a quick C-speed ratio are fully scored
 
 
 @dataclass(frozen=True)
@@ -102,17 +104,26 @@ class ListIndex:
             return
         index = len(self.names)
         self.names.append(_Name(entry, text, alias_type, forms))
-        for token in {*forms.tokens, *(f"~{s}" for s in forms.skeleton.split())}:
+        for token in _index_keys(forms):
             self.by_token[token].append(index)
 
     def candidates(self, forms: NameForms) -> list[int]:
         """Name ids sharing the most distinctive words or sounds with the query."""
         votes: dict[int, int] = defaultdict(int)
-        for token in {*forms.tokens, *(f"~{s}" for s in forms.skeleton.split())}:
+        for token in _index_keys(forms):
             for name_id in self.by_token.get(token, ()):
                 votes[name_id] += 1
-        ranked = sorted(votes, key=lambda n: (-votes[n], n))
-        return ranked[: self.config.max_candidates]
+        ranked = sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
+        if len(ranked) <= self.config.max_scored:
+            return ranked
+        quick = {
+            n: max(
+                fuzz.token_set_ratio(forms.core, self.names[n].forms.core),
+                100.0 if forms.skeleton == self.names[n].forms.skeleton else 0.0,
+            )
+            for n in ranked
+        }
+        return sorted(ranked, key=lambda n: (-quick[n], n))[: self.config.max_scored]
 
     def match(self, query: Query, all_scores: bool = False) -> list[Match]:
         """Best match per list entry at or above the threshold (all candidates if asked)."""
@@ -121,10 +132,15 @@ class ListIndex:
         for entry_id in self._identifier_hits(query):
             best[entry_id] = self._identifier_match(query, entry_id)
         if not forms.generic and forms.core:
+            floor = -1.0 if all_scores else self.config.threshold
             for name_id in self.candidates(forms):
                 name = self.names[name_id]
-                match = self._score(query, forms, name)
                 current = best.get(name.entry)
+                similarity = name_similarity(forms, name.forms)
+                ceiling = similarity + self.config.country_bonus
+                if ceiling < floor or (current is not None and ceiling <= current.score):
+                    continue  # cannot reach the threshold or beat this entry's best
+                match = self._score(query, forms, name, similarity)
                 if current is None or match.score > current.score:
                     best[name.entry] = match
         matches = [m for m in best.values() if all_scores or m.score >= self.config.threshold]
@@ -162,10 +178,14 @@ class ListIndex:
         }
         return self._result(entry, entry["name"], 1.0, explanation)
 
-    def _score(self, query: Query, forms: NameForms, name: _Name) -> Match:
+    def _score(
+        self, query: Query, forms: NameForms, name: _Name, similarity: float | None = None
+    ) -> Match:
         entry = self.entries[name.entry]
         config = self.config
-        features = {"name": round(name_similarity(forms, name.forms), 4)}
+        if similarity is None:
+            similarity = name_similarity(forms, name.forms)
+        features = {"name": round(similarity, 4)}
         countries = set(entry["countries"] or ())
         if query.country and countries:
             features["country"] = (
@@ -199,6 +219,21 @@ class ListIndex:
             programs=tuple(entry["programs"] or ()),
             explanation=explanation,
         )
+
+
+def _index_keys(forms: NameForms) -> set[str]:
+    """Words, sounds (``~``), the words in any order (``#``) and the name without spaces (``=``).
+
+    The last two keep names made of common words ("Muhammad Hassan") and names split
+    differently ("ALHARAMAIN" / "AL-HARAMAIN") findable when their words are too common
+    to propose anything on their own.
+    """
+    return {
+        *forms.tokens,
+        *(f"~{s}" for s in forms.skeleton.split()),
+        f"#{forms.key}",
+        "=" + forms.core.replace(" ", ""),
+    }
 
 
 def _schemas_compatible(query: str | None, entry: str | None) -> bool:
