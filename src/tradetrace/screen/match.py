@@ -136,7 +136,7 @@ class ListIndex:
             for name_id in self.candidates(forms):
                 name = self.names[name_id]
                 current = best.get(name.entry)
-                similarity = name_similarity(forms, name.forms)
+                similarity = screening_similarity(forms, name.forms)
                 ceiling = similarity + self.config.country_bonus
                 if ceiling < floor or (current is not None and ceiling <= current.score):
                     continue  # cannot reach the threshold or beat this entry's best
@@ -184,7 +184,7 @@ class ListIndex:
         entry = self.entries[name.entry]
         config = self.config
         if similarity is None:
-            similarity = name_similarity(forms, name.forms)
+            similarity = screening_similarity(forms, name.forms)
         features = {"name": round(similarity, 4)}
         countries = set(entry["countries"] or ())
         if query.country and countries:
@@ -219,6 +219,18 @@ class ListIndex:
             programs=tuple(entry["programs"] or ()),
             explanation=explanation,
         )
+
+
+def screening_similarity(a: NameForms, b: NameForms) -> float:
+    """Name similarity, stricter for one-word names ("GEOTORG" is not "GIDROOGK").
+
+    One word gives no second word to confirm a sound-alike, so a single-word pair that is
+    not identical cannot score above its plain edit-distance ratio.
+    """
+    score = name_similarity(a, b)
+    if a.core != b.core and min(len(a.tokens), len(b.tokens)) == 1:
+        score = min(score, fuzz.ratio(a.core, b.core) / 100)
+    return score
 
 
 def _index_keys(forms: NameForms) -> set[str]:
@@ -260,7 +272,7 @@ def screen_names(index: ListIndex, queries: Sequence[Query]) -> list[list[Match]
 def compare_names(a: str, b: str, schema: str | None = None, config: MatchConfig | None = None):
     """Score two names as the matcher would (for ``names compare`` and evaluation)."""
     config = config or MatchConfig()
-    score = name_similarity(analyse_name(a), analyse_name(b))
+    score = screening_similarity(analyse_name(a), analyse_name(b))
     return round(score, 4), score >= config.threshold
 
 
