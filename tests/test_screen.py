@@ -181,3 +181,16 @@ def test_sample_screening_labels_declarations_by_date(lists_db, tmp_path):
 
 def _list_paths():
     return [SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"]
+
+
+def test_lists_diff_between_two_versions(cli, tmp_path, shared_data):
+    import gzip
+
+    lines = gzip.open(SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz", "rt",
+                      encoding="latin-1").read().splitlines()[:40]  # fmt: skip
+    old, new = tmp_path / "sdn_2024-01-01.csv", tmp_path / "sdn_2024-02-01.csv"
+    old.write_text("\n".join(lines[:30]) + "\n", encoding="latin-1")
+    new.write_text("\n".join(lines[5:40]) + "\n", encoding="latin-1")
+    report = json.loads(cli("lists", "diff", old, new, "--json").output)
+    assert report["old"] == ["ofac_sdn@2024-01-01"] and report["new"] == ["ofac_sdn@2024-02-01"]
+    assert (len(report["added"]), len(report["removed"]), report["unchanged"]) == (10, 5, 25)
