@@ -186,8 +186,9 @@ def _list_paths():
 def test_lists_diff_between_two_versions(cli, tmp_path, shared_data):
     import gzip
 
-    lines = gzip.open(SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz", "rt",
-                      encoding="latin-1").read().splitlines()[:40]  # fmt: skip
+    with gzip.open(SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz", "rt",
+                   encoding="latin-1") as handle:  # fmt: skip
+        lines = handle.read().splitlines()[:40]
     old, new = tmp_path / "sdn_2024-01-01.csv", tmp_path / "sdn_2024-02-01.csv"
     old.write_text("\n".join(lines[:30]) + "\n", encoding="latin-1")
     new.write_text("\n".join(lines[5:40]) + "\n", encoding="latin-1")
