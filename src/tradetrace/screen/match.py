@@ -111,8 +111,9 @@ class ListIndex:
         """Name ids sharing the most distinctive words or sounds with the query."""
         votes: dict[int, int] = defaultdict(int)
         for token in _index_keys(forms):
+            weight = 10 if token[0] in "#=" else 1  # a whole-name key outranks shared words
             for name_id in self.by_token.get(token, ()):
-                votes[name_id] += 1
+                votes[name_id] += weight
         ranked = sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
         if len(ranked) <= self.config.max_scored:
             return ranked
@@ -123,7 +124,16 @@ class ListIndex:
             )
             for n in ranked
         }
-        return sorted(ranked, key=lambda n: (-quick[n], n))[: self.config.max_scored]
+        # keep the closest spellings, and every name spelled like them (lists repeat names)
+        cores: set[str] = set()
+        kept = []
+        for n in sorted(ranked, key=lambda n: (-quick[n], n)):
+            core = self.names[n].forms.core
+            if core not in cores and len(cores) >= self.config.max_scored:
+                continue
+            cores.add(core)
+            kept.append(n)
+        return kept
 
     def match(self, query: Query, all_scores: bool = False) -> list[Match]:
         """Best match per list entry at or above the threshold (all candidates if asked)."""
