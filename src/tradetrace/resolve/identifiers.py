@@ -99,7 +99,7 @@ def normalise_ogrn(value: str | None) -> str | None:
 
 
 # KPP = NNNN (tax office; region 00 does not exist) + PP (reason code: digits, or
-# capital Latin letters A–Z since FNS order ММВ-7-6/435@ of 2012) + XXX (serial,
+# capital Latin letters A–Z since FNS order ММВ-7-6/435@ of 2012) + SSS (serial,
 # never 000).  There is no check digit, so this is a format check only.
 _KPP = re.compile(r"(?!00)\d{4}[0-9A-Z]{2}(?!000)\d{3}")
 
