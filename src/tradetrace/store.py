@@ -170,9 +170,6 @@ class Store:
         self.con.con.register(name, batch)
         return self.con.table(name)
 
-    def unstage(self, name: str) -> None:
-        self.con.con.unregister(name)
-
     def stage_copy(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
         """Copy an Arrow batch into a temporary table: the engine then knows its size."""
         self.con.con.register("_arrow", batch)
@@ -180,11 +177,6 @@ class Store:
             self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM _arrow')
         finally:
             self.con.con.unregister("_arrow")
-        return self.con.table(name)
-
-    def materialise(self, name: str, expr: ir.Table) -> ir.Table:
-        """Evaluate ``expr`` once into a temporary table (read by several inserts)."""
-        self.con.create_table(name, expr, temp=True, overwrite=True)
         return self.con.table(name)
 
     def prepared(self, expr: ir.Table) -> str:
