@@ -151,7 +151,7 @@ with open_store(work) as store:
     r = resolve(store)
     result = {{"seconds": time.perf_counter() - start, "party_rows": party_rows,
               "parties": r.parties, "entities": r.entities}}
-work.unlink()
+work.replace(db) if {keep} else work.unlink()
 """
 
 
@@ -159,7 +159,7 @@ def bench_resolve(rows: int) -> list[Figure]:
     db = store_path(rows)
     if not db.exists():
         bench_ingest(rows)
-    r = child(RESOLVE.format(db=str(db)))
+    r = child(RESOLVE.format(db=str(db), keep=False))
     label = f"resolve {r['party_rows']:,} party rows"
     return [
         Figure(label, "distinct party records", r["parties"], "", "", None),
@@ -216,7 +216,7 @@ def bench_screen(rows: int) -> list[Figure]:
         bench_ingest(rows)
     resolved = db.with_name("screen_" + db.name)
     shutil.copy(db, resolved)
-    child(RESOLVE.format(db=str(resolved)).replace("work.unlink()", "shutil.copy(work, db)"))
+    child(RESOLVE.format(db=str(resolved), keep=True))  # the screen step needs the entities
     shared = os.environ.get("TRADETRACE_SHARED_DATA") or str(HERE.parents[1] / "shared" / "data")
     r = child(SCREEN.format(shared=shared, db=str(resolved), count=100_000, exhaustive=60))
     resolved.unlink()

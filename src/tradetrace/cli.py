@@ -80,6 +80,14 @@ def print_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def emit(data: object, as_json: bool, title: str | None, columns: list[str] | None = None) -> None:
+    """``data`` as JSON with ``--json``, else as a table (a dict is a one-row table)."""
+    if as_json:
+        print_json(data)
+    else:
+        print_table(title, [data] if isinstance(data, dict) else data, columns)  # type: ignore[arg-type]
+
+
 def print_table(title: str | None, rows: list[dict], columns: list[str] | None = None) -> None:
     columns = columns or (list(rows[0]) if rows else [])
     table = Table(title=title, show_lines=False)
@@ -177,10 +185,7 @@ def sql(
     with _store(read_only=True) as store:
         table = store.query(query)
     rows = table.to_pylist()
-    if as_json:
-        print_json(rows)
-    else:
-        print_table(None, rows, table.column_names)
+    emit(rows, as_json, None, table.column_names)
 
 
 @app.command()
@@ -273,10 +278,7 @@ def resolve(
         raise TradetraceError("--threshold must be between 0 and 1")
     with _store() as store:
         result = run_resolve(store, threshold)
-    if as_json:
-        print_json(result.to_json())
-    else:
-        print_table("Resolve", [result.to_json()])
+    emit(result.to_json(), as_json, "Resolve")
 
 
 @resolve_app.command("explain")
@@ -354,10 +356,7 @@ def resolve_evaluate(
     else:
         with _store(read_only=True) as store:
             scores = evaluate_store(store, labels)
-    if as_json:
-        print_json(scores)
-    else:
-        print_table(f"Evaluation against {labels.name}", [scores])
+    emit(scores, as_json, f"Evaluation against {labels.name}")
 
 
 @entities_app.command("search")
@@ -371,11 +370,8 @@ def entities_search(
 
     with _store(read_only=True) as store:
         rows = search_entities(store, text, limit)
-    if as_json:
-        print_json(rows)
-    else:
-        print_table(f"Entities matching {text!r}", rows,
-                    ["entity_id", "name", "country", "score", "matched", "lines"])  # fmt: skip
+    columns = ["entity_id", "name", "country", "score", "matched", "lines"]
+    emit(rows, as_json, f"Entities matching {text!r}", columns)
 
 
 # -- sanctions lists and screening ----------------------------------------------------------------
@@ -395,10 +391,7 @@ def lists(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
     with _store(read_only=True) as store:
         rows = list_summary(store)
-    if as_json:
-        print_json(rows)
-    else:
-        print_table("Sanctions lists", rows)
+    emit(rows, as_json, "Sanctions lists")
 
 
 @lists_app.command("load")
@@ -412,10 +405,7 @@ def lists_load(
 
     with _store() as store:
         rows = load_lists(store, paths, list_kind)
-    if as_json:
-        print_json(rows)
-    else:
-        print_table("Loaded", rows)
+    emit(rows, as_json, "Loaded")
 
 
 @lists_app.command("diff")
@@ -581,10 +571,7 @@ def _print_sources(found, as_json: bool) -> None:
         {"key": f.source.key, "kind": f.source.kind, "file": f.path.name, "sha256": f.sha256[:12]}
         for f in found
     ]
-    if as_json:
-        print_json(rows)
-    else:
-        print_table("Reference files", rows)
+    emit(rows, as_json, "Reference files")
 
 
 def main() -> None:
