@@ -47,6 +47,7 @@ demo: $(STAMP)
 	    round(sum(value_usd) / 1e6, 2) AS musd FROM screened_declarations \
 	    WHERE importer_entity_id = 'tt-inn-7743237789' GROUP BY 1 ORDER BY 3"; \
 	else echo "note: $(SHARED)/sanctions not found; skipping screening"; fi
+	$(BIN)/tradetrace --db $(DB) exposure "ООО «АУРУС»" --from 2018-01-01 --to 2023-12-31
 	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
 
 test: $(STAMP)

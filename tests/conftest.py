@@ -67,3 +67,29 @@ def run_cli(db_path: Path):
         return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=300)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def aurus_db(tmp_path_factory, cli_for) -> Path:
+    """The whole pipeline once: SYNTHETIC sample → ingest → resolve → real OFAC/UK lists → screen.
+
+    Read-only for the tests that share it (exposure, report, graph, API).
+    """
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    tmp = tmp_path_factory.mktemp("aurus")
+    db = tmp / "aurus.duckdb"
+    run = cli_for(db)
+    sample = tmp / "sample"
+    for step in (
+        ("sample", "--out", sample, "--rows", "3000", "--seed", "7"),
+        ("ingest", sample / "synthetic_ru_customs_2018_2021.csv",
+         sample / "synthetic_ru_customs_2022_2024.csv"),
+        ("resolve",),
+        ("lists", "load", SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz",
+         SHARED_DATA / "sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz"),
+        ("screen",),
+    ):  # fmt: skip
+        result = run(*step)
+        assert result.exit_code == 0, f"{step[0]}: {result.output}"
+    return db

@@ -502,6 +502,104 @@ def screen_file(
     _write_rows(rows, out_path, "Screening")
 
 
+# -- analyse --------------------------------------------------------------------------------------
+
+ExposureTarget = Annotated[
+    str, typer.Argument(help="Entity id, tax id (INN) or a name in any script.")
+]
+RoleOption = Annotated[
+    str, typer.Option("--role", help="The target's side of the trade: importer or exporter.")
+]
+FromOption = Annotated[str | None, typer.Option("--from", help="First day, YYYY-MM-DD.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, YYYY-MM-DD.")]
+EventOption = Annotated[
+    list[str] | None,
+    typer.Option("--event", help="Extra event NAME=YYYY-MM-DD (repeatable)."),
+]
+CategoriesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--categories",
+        help="Category map: a YAML file, 'automotive' (default), hs-section|hs-chapter|hs-heading.",
+    ),
+]
+
+
+@app.command()
+def exposure(
+    target: ExposureTarget,
+    role: RoleOption = "importer",
+    start: FromOption = None,
+    end: ToOption = None,
+    event: EventOption = None,
+    categories: CategoriesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A target's trade: by year, country, supplier, category, event; findings with evidence."""
+    from tradetrace.analyse.exposure import exposure as compute
+    from tradetrace.analyse.exposure import options_from
+
+    options = options_from(role, start, end, event, categories)
+    with _store(read_only=True) as store:
+        result = compute(store, target, options)
+    if as_json:
+        print_json(result)
+    else:
+        print_exposure(result)
+
+
+def print_exposure(result: dict) -> None:
+    target, period = result["target"], result["period"]
+    out.rule(f"[bold]{target['name']}[/bold] ({target['entity_id']}) as {result['role']}")
+    out.print(
+        f"Period {period['from']} – {period['to']}: {_money(result['total_usd'])} in "
+        f"{result['declarations']:,} declarations ({result['lines']:,} lines)"
+    )
+    for listing in target["listings"]:
+        out.print(
+            f"Listed: {listing['list']} {listing['list_entity_id']} {listing['list_name']!r} "
+            f"on {listing['listing_date'] or 'unknown date'} (score {listing['score']})"
+        )
+    money = lambda rows, *keys: [  # noqa: E731
+        {**r, **{k: _money(r[k]) for k in keys if k in r}, **_pct(r)} for r in rows
+    ]
+    print_table("By year", money(result["by_year"], "value_usd"))
+    print_table("By origin country", money(result["by_origin_country"], "value_usd"))
+    print_table("By dispatch country", money(result["by_dispatch_country"], "value_usd"))
+    print_table(
+        "Suppliers" if result["role"] == "importer" else "Buyers",
+        money(result["by_supplier"], "value_usd"),
+        ["name", "country", "value_usd", "share", "declarations", "first_date", "last_date"],
+    )
+    print_table(
+        "Categories", money(result["by_category"], "value_usd"), ["category", "value_usd", "share"]
+    )
+    print_table(
+        "Events",
+        money(result["events"], "before_usd", "after_usd"),
+        ["name", "date", "before_usd", "after_usd", "after_declarations"],
+    )
+    print_table("Origin ≠ dispatch", money(result["transshipment"], "value_usd"))
+    print_table("CHPL goods", money(result["chpl"], "value_usd"))
+    print_table("Country groups (by origin)", money(result["country_groups"], "value_usd"),
+                ["group", "value_usd", "share"])  # fmt: skip
+    print_table("Concentration (HHI)", [result["concentration"]], ["hhi_supplier", "hhi_country"])
+    out.print(
+        "\n[bold]Findings[/bold]"
+        + (" [red](SYNTHETIC sample data)[/red]" if result["synthetic"] else "")
+    )
+    for n, finding in enumerate(result["findings"], start=1):
+        out.print(f"{n}. {finding['text']} [dim]({len(finding['evidence'])} declarations)[/dim]")
+
+
+def _money(value: float) -> str:
+    return f"${value:,.0f}"
+
+
+def _pct(row: dict) -> dict:
+    return {"share": f"{row['share'] * 100:.1f}%"} if "share" in row else {}
+
+
 @names_app.command("compare")
 def names_compare(
     pairs: Annotated[Path, typer.Argument(help="CSV name1,name2[,schema].")],

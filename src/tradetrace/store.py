@@ -197,6 +197,12 @@ class Store:
         self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         return self.con.table(name)
 
+    @contextmanager
+    def cached(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` computed once into a temporary table for several queries, then dropped."""
+        with expr.cache() as table:
+            yield table
+
     def reference(self, name: str, build) -> ir.Table:
         """A reference table, built once per package version by ``build() -> pa.Table``."""
         key = f"ref:{name}"

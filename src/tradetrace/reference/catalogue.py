@@ -3,8 +3,9 @@
 ``tradetrace data import DIR`` and ``tradetrace data update`` put the files in
 ``<store>.reference/`` (with ``index.json`` recording each file's origin and
 sha256) and load what the pipeline joins against into the store: the HS
-nomenclature (``ref_hs``), its sections (``ref_hs_sections``) and the CHPL list
-(``ref_chpl``). Sanctions files stay as files until ``tradetrace lists load``.
+nomenclature (``ref_hs``), its sections (``ref_hs_sections``), the CHPL list
+(``ref_chpl``) and Russia's "unfriendly" countries (``ref_ru_unfriendly``). Sanctions
+files stay as files until ``tradetrace lists load``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pyarrow as pa
 
 from tradetrace.errors import InputError
 from tradetrace.reference.chpl import chpl_table
+from tradetrace.reference.country_groups import UNFRIENDLY_TABLE, load_unfriendly
 from tradetrace.reference.hs import load_nomenclature, load_sections
 from tradetrace.reference.sources import (
     FoundSource,
@@ -52,7 +54,7 @@ def update_reference(store: Store, keys: list[str] | None = None) -> list[FoundS
 
 
 def load_reference_tables(store: Store) -> list[FoundSource]:
-    """Build ``ref_hs``, ``ref_hs_sections`` and ``ref_chpl`` from the stored files."""
+    """Build the reference tables from the stored files."""
     found = find_sources(reference_dir(store))
     by_key = {f.source.key: f for f in found}
     editions = [
@@ -65,6 +67,8 @@ def load_reference_tables(store: Store) -> list[FoundSource]:
             store.replace_table("ref_hs", pa.concat_tables(editions))
         if "hs_sections" in by_key:
             store.replace_table("ref_hs_sections", load_sections(by_key["hs_sections"].path))
+        if "ru_unfriendly" in by_key:
+            store.replace_table(UNFRIENDLY_TABLE, load_unfriendly(by_key["ru_unfriendly"].path))
     except ValueError as exc:
         raise InputError(str(exc)) from exc
     store.replace_table("ref_chpl", chpl_table())

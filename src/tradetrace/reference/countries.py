@@ -30,7 +30,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from itertools import chain
 
@@ -206,3 +206,19 @@ def to_iso2(text: str | None) -> str | None:
     if text is None or not (key := country_key(text)):
         return None
     return _alias_map().get(key) or _vendor_prefixed_code(text)
+
+
+_DISPLAY_OVERRIDES = {"RU": "Russia"}
+
+
+@cache
+def country_name(iso2: str | None) -> str:
+    """Short English name for prose ("South Korea", "Russia"); the code itself if unknown."""
+    if not iso2:
+        return "an unknown country"
+    if iso2 in _DISPLAY_OVERRIDES:
+        return _DISPLAY_OVERRIDES[iso2]
+    country = pycountry.countries.get(alpha_2=iso2)
+    if country is None:
+        return iso2
+    return getattr(country, "common_name", None) or country.name

@@ -1,0 +1,326 @@
+"""Findings: the exposure told in sentences, each pointing at its declarations.
+
+The wording follows trade-journalism habits: customs data is partial, so sums are "at
+least" and are rounded *down* ($34,049,999 is "at least $34.0M", never "$34.1M"); every
+sentence carries its period and its share; list dates say when they are proxies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
+
+from tradetrace.reference.countries import country_name
+
+if TYPE_CHECKING:
+    from tradetrace.analyse.exposure import _Exposure
+
+__all__ = ["day", "findings", "period_text", "usd"]
+
+EVENT_LABELS = {"invasion": "Russia's full-scale invasion of Ukraine"}
+LIST_LABELS = (  # list-name prefix → (who designates, which list)
+    ("ofac_sdn", ("the US Treasury's OFAC", "SDN list")),
+    ("ofac_advanced", ("the US Treasury's OFAC", "SDN list")),
+    ("ofac_cons", ("the US Treasury's OFAC", "non-SDN lists")),
+    ("uk_", ("the United Kingdom", "")),
+    ("un", ("the UN Security Council", "")),
+    ("eu", ("the European Union", "")),
+    ("opensanctions", ("a sanctions authority", "as recorded in OpenSanctions data")),
+)
+#: US merger-guideline bands for the Herfindahl-Hirschman index (0-10,000).
+HHI_BANDS = (
+    (2500, "highly concentrated"),
+    (1500, "moderately concentrated"),
+    (0, "unconcentrated"),
+)
+
+
+def usd(value: float) -> str:
+    """``$34.0M`` / ``$573,000`` / ``$950``, rounded down (the sums are lower bounds)."""
+    cents = Decimal(str(round(value, 2)))
+    if cents >= 1_000_000:
+        tenths = (cents / 100_000).to_integral_value(ROUND_FLOOR)
+        return f"${tenths / 10:.1f}M"
+    if cents >= 1_000:
+        return f"${int(cents // 1000) * 1000:,}"
+    return f"${int(cents)}"
+
+
+def pct(share: float) -> str:
+    return f"{share * 100:.0f}%" if share >= 0.005 else "less than 1%"
+
+
+def day(value: str | dt.date) -> str:
+    d = dt.date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{d.day} {d:%B %Y}"
+
+
+def period_text(start: str | None, end: str | None) -> str:
+    """ "from 2018 to 2023" for whole calendar years, else exact days."""
+    if not start or not end:
+        return "in the data"
+    a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if (a.month, a.day, b.month, b.day) == (1, 1, 12, 31):
+        return f"in {a.year}" if a.year == b.year else f"from {a.year} to {b.year}"
+    return f"from {day(a)} to {day(b)}"
+
+
+def _names(rows: list[dict], limit: int = 5) -> str:
+    names = [r["name"] for r in rows[:limit]]
+    if len(rows) > limit:
+        names.append(f"{len(rows) - limit} others")
+    return _join(names)
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower(label: str) -> str:
+    return label if label.startswith("HS") else label[:1].lower() + label[1:]
+
+
+class _Words:
+    """Verbs and nouns for the target's role."""
+
+    def __init__(self, role: str):
+        importer = role == "importer"
+        self.traded = "imported" if importer else "exported"
+        self.trade = "Imports" if importer else "Exports"
+        self.party = "supplier" if importer else "buyer"
+        self.from_to = "from" if importer else "to"
+        self.moved = "arrived" if importer else "left"
+
+
+def findings(result: dict, ctx: _Exposure) -> list[dict]:
+    words = _Words(result["role"])
+    out = [_total(result, ctx, words)]
+    if result["total_usd"] > 0:
+        out.append(_top_origin(result, ctx, words))
+        out.extend(_event(result, ctx, words, e) for e in result["events"] if _narrated(e))
+        out.extend(
+            _designation(result, ctx, words, c) for c in result["continued_after_designation"]
+        )
+        out.extend(_listed_party(result, ctx, words, p) for p in result["listed_counterparties"])
+        out.extend(_transshipment(result, ctx))
+        out.extend(_chpl(result, ctx))
+        out.append(_concentration(result, ctx, words))
+    return out
+
+
+def _finding(id_: str, text: str, value: float, evidence: list[str]) -> dict:
+    return {"id": id_, "text": text, "value_usd": round(value, 2), "evidence": evidence}
+
+
+def _who(result: dict) -> str:
+    target = result["target"]
+    extra = [a["name"] for a in target["aliases"] if a["script"] != "Latin"][:1]
+    extra += [i.replace(":", " ").upper() for i in target["identifiers"][:1]]
+    return f"{target['name']} ({', '.join(extra)})" if extra else target["name"]
+
+
+def _total(result: dict, ctx: _Exposure, words: _Words) -> dict:
+    when = _upper(period_text(**_period(result)))
+    if not result["total_usd"]:
+        text = (
+            f"{when}, no declarations with {result['target']['name']} as {result['role']} "
+            "and a customs value are recorded."
+        )
+        return _finding("total", text, 0.0, ctx.evidence(ctx.lines))
+    suppliers = [s for s in result["by_supplier"] if s["value_usd"] > 0]
+    origins = [c for c in result["by_origin_country"] if c["country"]]
+    text = (
+        f"{when}, {_who(result)} {words.traded} at least {usd(result['total_usd'])} of goods "
+        f"in {_count(result['declarations'], 'customs declaration')} {words.from_to} "
+        f"{_count(len(suppliers), words.party)}, with goods from "
+        f"{_count(len(origins), 'country')} of origin."
+    ).replace("countrys", "countries")
+    return _finding("total", text, result["total_usd"], ctx.evidence(ctx.lines))
+
+
+def _period(result: dict) -> dict:
+    return {"start": result["period"]["from"], "end": result["period"]["to"]}
+
+
+def _top_origin(result: dict, ctx: _Exposure, words: _Words) -> dict:
+    top = result["by_origin_country"][0]
+    lines = ctx.lines.filter(ctx.lines.origin_country == top["country"])
+    suppliers = [s for s in ctx.by_supplier(lines) if s["value_usd"] > 0]
+    categories = ctx.by_category(lines)[:4]
+    covered = sum(c["share"] for c in categories)
+    what = _join([_lower(c["category"]) for c in categories])
+    text = (
+        f"At least {usd(top['value_usd'])} ({pct(top['share'])}) of it originated in "
+        f"{country_name(top['country'])}, {words.from_to} {_count(len(suppliers), words.party)} "
+        f"({_names(suppliers)}): {'mainly' if covered >= 0.75 else 'including'} {what}."
+    )
+    return _finding(f"origin:{top['country']}", text, top["value_usd"], ctx.evidence(lines))
+
+
+def _narrated(event: dict) -> bool:
+    return event["in_period"] and not event["name"].startswith("designation:")
+
+
+def _event(result: dict, ctx: _Exposure, words: _Words, event: dict) -> dict:
+    label = EVENT_LABELS.get(event["name"], event["name"])
+    lines = ctx.lines.filter(ctx.lines.date >= dt.date.fromisoformat(event["date"]))
+    until = day(result["period"]["to"])
+    if not event["after_usd"]:
+        text = (
+            f"No {words.trade.lower()} are recorded after {label} on {day(event['date'])} "
+            f"(up to {until})."
+        )
+        return _finding(f"event:{event['name']}", text, 0.0, [])
+    main = result["by_origin_country"][0]["country"]
+    after_main = next((c for c in event["by_origin_after"] if c["country"] == main), None)
+    text = (
+        f"{words.trade} continued after {label} on {day(event['date'])}: at least "
+        f"{usd(event['after_usd'])} ({pct(event['after_usd'] / result['total_usd'])} of the "
+        f"period's total) {words.moved} between then and {until}"
+    )
+    if after_main:
+        text += f", {usd(after_main['value_usd'])} of it originating in {country_name(main)}"
+    text += "."
+    new = event["new_suppliers_after"]
+    if new:
+        text += (
+            f" {_upper(_count(len(new), words.party))} appear for the first time after it: "
+            f"{_names(new)}."
+        )
+    return _finding(f"event:{event['name']}", text, event["after_usd"], ctx.evidence(lines))
+
+
+def _designation(result: dict, ctx: _Exposure, words: _Words, cont: dict) -> dict:
+    listing = next(
+        item
+        for item in result["target"]["listings"]
+        if item["list"] == cont["list"] and item["listing_date"] == cont["date"]
+    )
+    who, which = _list_label(cont["list"])
+    detail = [which] if which else []
+    if listing.get("programs"):
+        detail.append(f"programme {', '.join(listing['programs'])}")
+    text = f"{result['target']['name']} was designated by {who}"
+    text += f" ({', '.join(detail)})" if detail else ""
+    text += f" on {day(cont['date'])}."
+    if listing.get("listing_date_note"):
+        text += f" Listing date: {listing['listing_date_note']}."
+    after = ctx.all_lines.filter(ctx.all_lines.date >= dt.date.fromisoformat(cont["date"]))
+    suppliers = [s for s in cont["suppliers"] if s["value_usd"] > 0]
+    if not suppliers:
+        text += f" No {words.trade.lower()} involving it are recorded after that date."
+        return _finding(f"designation:{cont['list']}", text, 0.0, [])
+    who = _join(
+        [
+            f"{s['name']} ({country_name(s['country'] or _only(s['origin_countries']))}, "
+            f"last on {day(s['last_date'])})"
+            for s in suppliers[:5]
+        ]
+    )
+    verb = "still delivered" if words.party == "supplier" else "still bought"
+    text += (
+        f" After that date {who} {verb} at least {usd(cont['value_usd'])} of goods in "
+        f"{_count(sum(s['declarations'] for s in suppliers), 'declaration')}."
+    )
+    return _finding(f"designation:{cont['list']}", text, cont["value_usd"], ctx.evidence(after))
+
+
+def _listed_party(result: dict, ctx: _Exposure, words: _Words, party: dict) -> dict:
+    who, _ = _list_label(party["list"])
+    text = f"{party['name']}, a {words.party}, was listed by {who} on {day(party['listing_date'])}"
+    lines = ctx.lines.filter(
+        (ctx.lines.party_id == party["entity_id"])
+        & (ctx.lines.date >= dt.date.fromisoformat(party["listing_date"]))
+    )
+    if party["value_usd_after_listing"] > 0:
+        text += (
+            f"; at least {usd(party['value_usd_after_listing'])} in "
+            f"{_count(party['declarations_after_listing'], 'declaration')} "
+            f"{'came from' if words.party == 'supplier' else 'went to'} it after that date, "
+            f"the last on {day(party['last_date'])}."
+        )
+    else:
+        text += "; no trade with it is recorded after that date in this period."
+    return _finding(
+        f"listed:{party['entity_id']}:{party['list']}",
+        text,
+        party["value_usd_after_listing"],
+        ctx.evidence(lines),
+    )
+
+
+def _list_label(name: str) -> tuple[str, str]:
+    return next((label for prefix, label in LIST_LABELS if name.startswith(prefix)), (name, ""))
+
+
+def _only(values: list[str]) -> str | None:
+    return values[0] if len(values) == 1 else None
+
+
+def _transshipment(result: dict, ctx: _Exposure) -> list[dict]:
+    routes = result["transshipment"]
+    if not routes:
+        return []
+    t = ctx.lines
+    moved = t.filter(
+        t.origin_country.notnull()
+        & t.dispatch_country.notnull()
+        & (t.origin_country != t.dispatch_country)
+    )
+    value = sum(r["value_usd"] for r in routes)
+    shown = _join(
+        [
+            f"goods from {country_name(r['origin'])} via {country_name(r['dispatch'])} "
+            f"({usd(r['value_usd'])})"
+            for r in routes[:3]
+        ]
+    )
+    hubs = sorted({country_name(r["dispatch"]) for r in routes if r["hub"]})
+    text = (
+        f"At least {usd(value)} ({pct(value / result['total_usd'])}) in "
+        f"{_count(sum(r['declarations'] for r in routes), 'declaration')} was dispatched from a "
+        f"country other than the goods' origin, including {shown}."
+    )
+    if hubs:
+        text += (
+            f" {_join(hubs)} {'is' if len(hubs) == 1 else 'are'} on the transshipment watch list."
+        )
+    return [_finding("transshipment", text, value, ctx.evidence(moved))]
+
+
+def _chpl(result: dict, ctx: _Exposure) -> list[dict]:
+    rows = result["chpl"]
+    if not rows:
+        return []
+    value = sum(r["value_usd"] for r in rows)
+    codes = _join([f"HS {r['hs6']} ({r['tier']}, {usd(r['value_usd'])})" for r in rows[:4]])
+    text = (
+        f"At least {usd(value)} ({pct(value / result['total_usd'])}) was in goods on the "
+        f"Common High Priority List of battlefield-relevant items (version of 23 February "
+        f"2024): {codes}."
+    )
+    return [_finding("chpl", text, value, ctx.evidence(ctx.chpl_lines()))]
+
+
+def _concentration(result: dict, ctx: _Exposure, words: _Words) -> dict:
+    top = result["by_supplier"][0]
+    hhi = result["concentration"]
+    band = next(label for floor, label in HHI_BANDS if hhi["hhi_supplier"] >= floor)
+    text = (
+        f"The largest {words.party}, {top['name']}, accounts for {pct(top['share'])} of the "
+        f"value; by {words.party} the trade is {band} (HHI {hhi['hhi_supplier']:,.0f}; "
+        f"by origin country {hhi['hhi_country']:,.0f})."
+    )
+    lines = ctx.lines.filter(ctx.lines.party_id == top["entity_id"])
+    return _finding("concentration", text, top["value_usd"], ctx.evidence(lines))

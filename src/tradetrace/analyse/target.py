@@ -1,0 +1,137 @@
+"""Which entity an analyst means: an entity id, a tax id, or a name in any script.
+
+A name is looked up with the resolver's own matching (:func:`search_entities`), so
+«ООО «АУРУС»», "LLC Aurus" and "АУРУС" all reach the same entity. When several
+entities fit about equally well the analyst must choose: the error lists them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tradetrace.errors import InputError, StoreError
+from tradetrace.resolve.search import search_entities
+from tradetrace.store import Store
+
+__all__ = ["Target", "find_target"]
+
+#: A name match at or above this is a candidate for being "the" target.
+STRONG = 0.9
+#: The best candidate wins outright when it leads the next one by this much.
+LEAD = 0.08
+_TAX_ID = re.compile(r"^(?:(?:ИНН|INN|TIN|ОГРН|OGRN)[\s:№#]*)?([\d\s-]{8,15})$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Target:
+    entity_id: str
+    name: str
+    country: str | None
+    aliases: list[dict] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    listings: list[dict] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {
+            "entity_id": self.entity_id,
+            "name": self.name,
+            "aliases": self.aliases,
+            "listings": self.listings,
+            "country": self.country,
+            "identifiers": self.identifiers,
+        }
+
+
+def find_target(store: Store, text: str) -> Target:
+    """The one entity ``text`` designates; :class:`InputError` if none or several."""
+    if not store.has_table("entities"):
+        raise StoreError("no entities yet; run `tradetrace resolve` first")
+    text = text.strip()
+    if not text:
+        raise InputError("give a target: an entity id, a tax id or a name")
+    entity_id = _by_entity_id(store, text) or _by_tax_id(store, text) or _by_name(store, text)
+    return load_target(store, entity_id)
+
+
+def load_target(store: Store, entity_id: str) -> Target:
+    entities = store.table("entities")
+    row = store.to_arrow(entities.filter(entities.entity_id == entity_id)).to_pylist()[0]
+    return Target(
+        entity_id=entity_id,
+        name=row["name"],
+        country=row["country"],
+        aliases=[{"name": a["name"], "script": a["script"]} for a in row["aliases"] or []],
+        identifiers=list(row["identifiers"] or []),
+        listings=listings_of(store, entity_id),
+    )
+
+
+def listings_of(store: Store, entity_id: str) -> list[dict]:
+    """Sanctions-list matches of an entity, earliest listing first ([] before screening)."""
+    if not store.has_table("matches"):
+        return []
+    matches = store.table("matches")
+    rows = store.to_arrow(
+        matches.filter(matches.entity_id == entity_id).order_by(["listing_date", "list"])
+    ).to_pylist()
+    keys = (
+        "list",
+        "list_entity_id",
+        "list_name",
+        "listing_date",
+        "delisting_date",
+        "listing_date_note",
+        "programs",
+        "score",
+        "matched_name",
+    )
+    return [
+        {k: (row[k].isoformat() if k.endswith("_date") and row[k] else row[k]) for k in keys}
+        for row in rows
+    ]
+
+
+def _by_entity_id(store: Store, text: str) -> str | None:
+    if not text.startswith("tt-"):
+        return None
+    entities = store.table("entities")
+    if store.to_arrow(entities.filter(entities.entity_id == text).count()).as_py():
+        return text
+    raise InputError(f"no entity {text!r}; find one with `tradetrace entities search NAME`")
+
+
+def _by_tax_id(store: Store, text: str) -> str | None:
+    found = _TAX_ID.match(text)
+    if not found:
+        return None
+    digits = re.sub(r"\D", "", found.group(1))
+    entities = store.table("entities")
+    ids = entities.identifiers.map(lambda i: i.split(":")[1])
+    rows = store.to_arrow(
+        entities.filter(ids.contains(digits)).select("entity_id", "name", "country")
+    ).to_pylist()
+    if len(rows) == 1:
+        return rows[0]["entity_id"]
+    if not rows:
+        raise InputError(f"no entity has the tax id {digits}")
+    raise InputError(_ambiguous(text, rows))
+
+
+def _by_name(store: Store, text: str) -> str:
+    candidates = search_entities(store, text, limit=6)
+    strong = [c for c in candidates if c["score"] >= STRONG]
+    if not strong:
+        closest = "; ".join(f"{c['entity_id']} {c['name']!r}" for c in candidates[:3])
+        hint = f" (closest: {closest})" if closest else ""
+        raise InputError(f"no entity named {text!r}{hint}")
+    if len(strong) == 1 or strong[0]["score"] - strong[1]["score"] >= LEAD:
+        return strong[0]["entity_id"]
+    raise InputError(_ambiguous(text, strong))
+
+
+def _ambiguous(text: str, rows: list[dict]) -> str:
+    listed = "; ".join(
+        f"{r['entity_id']} {r['name']!r} ({r.get('country') or 'country unknown'})" for r in rows
+    )
+    return f"{text!r} is ambiguous: {listed}. Give an entity id instead"
