@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import ibis
@@ -290,11 +291,9 @@ class _Exposure:
             for c in ordered
         ]
 
-    @property
+    @cached_property
     def hs_names(self) -> HsNames:
-        if not hasattr(self, "_hs_names"):
-            self._hs_names = HsNames.from_store(self.store)
-        return self._hs_names
+        return HsNames.from_store(self.store)
 
     def events(self) -> list[Event]:
         designations = {}
