@@ -10,7 +10,16 @@ DEMO   := out/demo
 DB     := $(DEMO)/tradetrace.duckdb
 export TRADETRACE_SHARED_DATA := $(SHARED)
 
-.PHONY: demo test lint bench clean venv
+.PHONY: demo test lint bench clean venv system
+
+# Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports.
+# Each is installed only when missing (sudo only when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+system:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
+	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0; }
 
 venv: $(STAMP)
 
@@ -20,7 +29,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
 	@touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
 	@if [ -d "$(SHARED)" ]; then $(BIN)/tradetrace --db $(DB) data import "$(SHARED)"; \
 	  else echo "note: $(SHARED) not found; skipping reference-data import"; fi
@@ -47,11 +56,15 @@ demo: $(STAMP)
 	    round(sum(value_usd) / 1e6, 2) AS musd FROM screened_declarations \
 	    WHERE importer_entity_id = 'tt-inn-7743237789' GROUP BY 1 ORDER BY 3"; \
 	else echo "note: $(SHARED)/sanctions not found; skipping screening"; fi
+	@for fmt in html pdf md; do $(BIN)/tradetrace --db $(DB) report "ООО «АУРУС»" \
+	  --from 2018-01-01 --to 2023-12-31 --format $$fmt --out out/aurus-report.$$fmt || exit 1; done
 	$(BIN)/tradetrace --db $(DB) exposure "ООО «АУРУС»" --from 2018-01-01 --to 2023-12-31
 	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
+	@echo "reports:    out/aurus-report.html  out/aurus-report.pdf  out/aurus-report.md"
+	@echo "dashboard:  $(BIN)/tradetrace --db $(DB) serve   then open http://127.0.0.1:8000/#tt-inn-7743237789"
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) system
+	TRADETRACE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

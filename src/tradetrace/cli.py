@@ -548,6 +548,65 @@ def exposure(
         print_exposure(result)
 
 
+@app.command()
+def report(
+    target: ExposureTarget,
+    fmt: Annotated[str, typer.Option("--format", help="html, pdf, md or json.")] = "html",
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: stdout for md/json).")
+    ] = None,
+    role: RoleOption = "importer",
+    start: FromOption = None,
+    end: ToOption = None,
+    event: EventOption = None,
+    categories: CategoriesOption = None,
+) -> None:
+    """A self-contained report: findings, charts, evidence tables, methodology."""
+    from tradetrace.analyse.exposure import options_from
+    from tradetrace.report import REPORT_FORMATS, render_report
+
+    if fmt not in REPORT_FORMATS:
+        raise TradetraceError(f"--format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
+    options = options_from(role, start, end, event, categories)
+    with _store(read_only=True) as store:
+        body = render_report(store, target, options, fmt)
+    _write_output(body, out_path, binary=fmt in ("pdf", "html"))
+
+
+@app.command()
+def graph(
+    target: ExposureTarget,
+    hops: Annotated[int, typer.Option(help="How many links out from the target (1-4).")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="json, graphml, gexf or ftm.")] = "json",
+    out_path: Annotated[Path | None, typer.Option("--out", help="File to write.")] = None,
+    role: Annotated[
+        str, typer.Option(help="First hop: importer (its suppliers), exporter (buyers) or any.")
+    ] = "importer",
+) -> None:
+    """The supplier network around a target, with paths to listed parties."""
+    from tradetrace.analyse.graph import export_graph, supplier_graph
+
+    with _store(read_only=True) as store:
+        found = supplier_graph(store, target, hops=hops, role=role)
+        text = export_graph(store, found, fmt)
+    _write_output(text.encode("utf-8"), out_path, binary=False)
+
+
+def _write_output(body: bytes, out_path: Path | None, binary: bool) -> None:
+    """Write to ``--out`` (parent folders made), or stdout when that is safe for the format."""
+    if out_path is None:
+        if binary:
+            raise TradetraceError("give --out PATH for html and pdf reports")
+        sys.stdout.write(body.decode("utf-8"))
+        return
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        out_path.write_bytes(body)
+    except OSError as exc:
+        raise TradetraceError(f"{out_path}: cannot write ({exc.strerror})") from exc
+    err.print(f"wrote {out_path} ({len(body):,} bytes)")
+
+
 def print_exposure(result: dict) -> None:
     target, period = result["target"], result["period"]
     out.rule(f"[bold]{target['name']}[/bold] ({target['entity_id']}) as {result['role']}")
@@ -598,6 +657,46 @@ def _money(value: float) -> str:
 
 def _pct(row: dict) -> dict:
     return {"share": f"{row['share'] * 100:.1f}%"} if "share" in row else {}
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="TRADETRACE_API_KEY",
+            help="Key clients send as X-API-Key; required off loopback.",
+            show_default=False,
+        ),
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None, typer.Option(help="Allow this browser origin (repeatable; default none).")
+    ] = None,
+) -> None:
+    """Serve the read-only REST API and the web dashboard over the store."""
+    import ipaddress
+
+    import uvicorn
+
+    from tradetrace.api.app import create_app
+    from tradetrace.store import default_db_path
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError as exc:
+        raise TradetraceError(f"--host {host!r}: not an IP address or localhost") from exc
+    if not loopback and not api_key:
+        raise TradetraceError(
+            f"--host {host}: listening beyond loopback needs an API key "
+            "(--api-key or TRADETRACE_API_KEY)"
+        )
+    if api_key is not None and len(api_key) < 16:
+        raise TradetraceError("--api-key: use at least 16 characters")
+    application = create_app(State.db or default_db_path(), api_key, cors_origin)
+    err.print(f"dashboard: http://{host}:{port}/  (API spec: /openapi.json)")
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
 
 
 @names_app.command("compare")

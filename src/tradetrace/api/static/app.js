@@ -1,0 +1,403 @@
+// tradetrace dashboard: plain JavaScript over the read-only API, no external scripts.
+// Every value from the API reaches the page through textContent or SVG attributes,
+// never as HTML, so names from customs files cannot inject markup.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const SVG_NS = "http://www.w3.org/2000/svg";
+const state = { target: null, exposure: null };
+// No reds: red means "on a sanctions list" everywhere on the page.
+const PALETTE = ["#1f5fa8", "#e07b24", "#2e9d5b", "#8e44ad", "#16a2b8", "#7f8c8d",
+  "#b8860b", "#5b7fbd", "#6d4c41", "#2c3e50"];
+const colourOf = {};
+
+function colour(key) {
+  if (!(key in colourOf)) colourOf[key] = PALETTE[Object.keys(colourOf).length % PALETTE.length];
+  return colourOf[key];
+}
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "text") node.textContent = v;
+    else if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const child of children) if (child != null) node.append(child);
+  return node;
+}
+
+function svg(tag, attrs = {}, text) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+const money = (v) => "$" + Math.round(v).toLocaleString("en-US");
+const short = (v) => v >= 1e6 ? "$" + (v / 1e6).toFixed(1) + "M" : v >= 1e3 ? "$" + Math.round(v / 1e3) + "k" : "$" + Math.round(v);
+const pct = (s) => (s * 100).toFixed(1) + "%";
+
+function message(text, error = false) {
+  $("message").textContent = text || "";
+  $("message").className = "message" + (error ? " error" : "");
+}
+
+// -- API ------------------------------------------------------------------------------------
+
+async function api(path, options = {}) {
+  const headers = Object.assign({}, options.headers || {});
+  const key = sessionStorage.getItem("tradetrace-key");
+  if (key) headers["X-API-Key"] = key;
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (response.status === 401) {
+    $("keybox").hidden = false;
+    throw new Error("This server needs an API key.");
+  }
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch (e) { /* not JSON */ }
+    throw new Error(detail);
+  }
+  return response;
+}
+
+const getJSON = async (path) => (await api(path)).json();
+
+// -- search ---------------------------------------------------------------------------------
+
+async function search(text) {
+  $("results").hidden = true;
+  message("Searching…");
+  try {
+    const found = await getJSON("/entities?q=" + encodeURIComponent(text) + "&limit=10");
+    const list = $("result-list");
+    list.replaceChildren();
+    for (const e of found) {
+      list.append(el("li", { onclick: () => openEntity(e.entity_id), "data-entity": e.entity_id },
+        el("b", { text: e.name }),
+        el("span", { class: "meta", text: [e.country, e.entity_id, e.lines + " lines"].filter(Boolean).join(" · ") }),
+        el("span", { class: "meta", text: "matched «" + e.matched + "»" }),
+        el("span", { class: "score", text: "score " + e.score })));
+    }
+    $("results").hidden = found.length === 0;
+    message(found.length ? "" : "No entity matches «" + text + "».");
+    if (found.length === 1 || (found.length > 1 && found[0].score === 1 && found[1].score < 1)) {
+      openEntity(found[0].entity_id);
+    }
+  } catch (err) { message(err.message, true); }
+}
+
+// -- entity page ----------------------------------------------------------------------------
+
+function exposureQuery() {
+  const params = new URLSearchParams({ role: $("role").value });
+  if ($("from").value) params.set("from", $("from").value);
+  if ($("to").value) params.set("to", $("to").value);
+  return params.toString();
+}
+
+async function openEntity(entityId) {
+  state.target = entityId;
+  history.replaceState(null, "", "#" + encodeURIComponent(entityId));
+  message("Loading exposure…");
+  try {
+    const [entity, exposure] = await Promise.all([
+      getJSON("/entities/" + encodeURIComponent(entityId)),
+      getJSON("/exposure/" + encodeURIComponent(entityId) + "?" + exposureQuery()),
+    ]);
+    state.exposure = exposure;
+    renderEntity(entity, exposure);
+    $("entity").hidden = false;
+    $("results").hidden = true;
+    message("");
+    loadGraph();
+  } catch (err) { message(err.message, true); }
+}
+
+function renderEntity(entity, x) {
+  $("entity-name").textContent = entity.name;
+  $("entity-meta").textContent = [entity.entity_id, entity.country, (entity.identifiers || []).join(", "),
+    "as " + x.role, "period " + x.period.from + " – " + x.period.to].filter(Boolean).join(" · ");
+  const aliases = $("entity-aliases");
+  aliases.replaceChildren(...(entity.aliases || []).map(a => el("span", { class: "chip", text: a.name + " (" + a.script + ")" })));
+  for (const m of entity.matches || []) {
+    aliases.append(el("span", { class: "chip listed", text: m.list + " " + m.list_entity_id + " since " + (m.listing_date || "date unknown") }));
+  }
+  const suppliers = x.by_supplier.filter(s => s.value_usd > 0);
+  $("kpis").replaceChildren(
+    kpi(money(x.total_usd), "value in the period"),
+    kpi(x.declarations.toLocaleString("en-US"), "declarations (" + x.lines.toLocaleString("en-US") + " lines)"),
+    kpi(String(suppliers.length), x.role === "importer" ? "suppliers" : "buyers"),
+    kpi(String(x.by_origin_country.length), "countries of origin"),
+    kpi(Math.round(x.concentration.hhi_supplier).toLocaleString("en-US"), "supplier HHI (0–10,000)"));
+  renderFindings(x);
+  $("chart-year").replaceChildren(yearChart(x));
+  $("chart-origin").replaceChildren(barChart(x.by_origin_country.map(r => ({ label: r.country || "?", value: r.value_usd, key: r.country }))));
+  $("suppliers-title").textContent = x.role === "importer" ? "Suppliers" : "Buyers";
+  $("chart-suppliers").replaceChildren(barChart(suppliers.slice(0, 12).map(r => ({ label: r.name, value: r.value_usd, key: r.country, alarm: r.listings.length > 0 }))));
+  $("chart-categories").replaceChildren(barChart(x.by_category.slice(0, 12).map(r => ({ label: r.category, value: r.value_usd }))));
+  renderEvents(x);
+  renderTransshipment(x);
+  renderMatches(entity, x);
+  $("evidence").replaceChildren(el("p", { class: "meta", text: "Click “evidence” next to a finding to list its declarations." }));
+  $("evidence-title").textContent = "";
+}
+
+function kpi(value, label) {
+  return el("div", { class: "kpi" }, el("b", { text: value }), el("span", { text: label }));
+}
+
+function renderFindings(x) {
+  const list = $("findings");
+  list.replaceChildren();
+  for (const f of x.findings) {
+    const item = el("li", { "data-finding": f.id }, document.createTextNode(f.text));
+    if (f.evidence.length) {
+      item.append(el("a", { onclick: () => showEvidence(f), text: "evidence (" + f.evidence.length + " declarations)" }));
+    }
+    list.append(item);
+  }
+}
+
+async function showEvidence(finding) {
+  $("evidence-title").textContent = finding.id + " · " + finding.evidence.length + " declarations";
+  const ids = finding.evidence.slice(0, 500);
+  const params = new URLSearchParams({ page_size: "500" });
+  ids.forEach(id => params.append("declaration_id", id));
+  const own = state.exposure.role === "importer" ? "importer" : "exporter";
+  params.set(own, state.target);
+  try {
+    const page = await getJSON("/declarations?" + params.toString());
+    const rows = page.rows.map(r => [r.declaration_id, r.line_no, r.date, r.exporter_name, r.importer_name,
+      r.origin_country, r.dispatch_country, r.hs_code, r.description, money(r.value_usd || 0)]);
+    $("evidence").replaceChildren(table(["declaration", "line", "date", "exporter", "importer", "origin", "dispatch", "HS", "goods", "USD"], rows, [9]),
+      el("p", { class: "meta", text: page.total + " lines in these declarations" + (finding.evidence.length > 500 ? " (first 500 declarations shown)" : "") }));
+    $("evidence-card").scrollIntoView({ behavior: "smooth" });
+  } catch (err) { message(err.message, true); }
+}
+
+function table(head, rows, numeric = []) {
+  const thead = el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: numeric.includes(i) ? "num" : "", text: h }))));
+  const tbody = el("tbody", {}, ...rows.map(r => el("tr", {}, ...r.map((c, i) => el("td", { class: numeric.includes(i) ? "num" : "", text: c == null ? "" : String(c) })))));
+  return el("div", { class: "table-wrap" }, el("table", {}, thead, tbody));
+}
+
+function renderEvents(x) {
+  const rows = x.events.map(e => [e.name, e.date, money(e.before_usd), money(e.after_usd),
+    e.suppliers_after.length, e.new_suppliers_after.map(s => s.name).join(", ") || "—"]);
+  $("events").replaceChildren(table(["event", "date", "before", "after", "suppliers after", "new after"], rows, [2, 3, 4]));
+}
+
+function renderTransshipment(x) {
+  if (!x.transshipment.length) { $("transshipment").replaceChildren(el("p", { class: "meta", text: "Every line was dispatched from its country of origin." })); return; }
+  const rows = x.transshipment.map(r => [r.origin, r.dispatch, r.hub ? "hub" : "", money(r.value_usd), r.declarations]);
+  $("transshipment").replaceChildren(table(["origin", "dispatch", "watch list", "USD", "declarations"], rows, [3, 4]));
+}
+
+function renderMatches(entity, x) {
+  const blocks = [];
+  const describe = (m) => {
+    const e = m.explanation || {};
+    const features = Object.entries(e.features || {}).map(([k, v]) => k + " " + v).join(", ");
+    return "matched «" + (m.matched_name || e.matched_name || "") + "» for «" + (m.query_name || e.query_name || "") + "»" + (features ? "; features: " + features : "") + (m.listing_date_note ? "; " + m.listing_date_note : "");
+  };
+  const rows = (entity.matches || []).map(m => [entity.name, m.list, m.list_entity_id, m.list_name, m.score, m.listing_date || "unknown", (m.programs || []).join(", "), describe(m)]);
+  for (const s of x.by_supplier) {
+    for (const l of s.listings) rows.push([s.name, l.list, "", "", "", l.listing_date || "unknown", "", "counterparty on a list"]);
+  }
+  blocks.push(rows.length ? table(["party", "list", "id", "list name", "score", "listed", "programmes", "why"], rows, [4])
+    : el("p", { class: "meta", text: "No party here matched a loaded sanctions list." }));
+  $("matches").replaceChildren(...blocks);
+}
+
+// -- charts (SVG) ---------------------------------------------------------------------------
+
+function barChart(items) {
+  const width = 600, bar = 20, gap = 6, left = 215, right = 70;
+  const height = Math.max(items.length * (bar + gap) + 10, 40);
+  const max = Math.max(...items.map(i => i.value), 1);
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  items.forEach((item, n) => {
+    const y = 5 + n * (bar + gap);
+    const w = Math.max(1, (width - left - right) * item.value / max);
+    const label = item.label.length > 32 ? item.label.slice(0, 31) + "…" : item.label;
+    root.append(svg("text", { x: left - 6, y: y + bar * 0.7, "text-anchor": "end" }, label));
+    const rect = svg("rect", { x: left, y, width: w, height: bar, rx: 3, fill: item.alarm ? "#c62828" : item.key ? colour(item.key) : "#1f5fa8" });
+    rect.append(svg("title", {}, item.label + ": " + money(item.value)));
+    root.append(rect);
+    root.append(svg("text", { x: left + w + 5, y: y + bar * 0.7 }, short(item.value)));
+  });
+  return root;
+}
+
+function yearChart(x) {
+  const width = 560, height = 240, left = 56, bottom = 26, top = 18;
+  const years = x.by_year;
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  if (!years.length) return root;
+  const max = Math.max(...years.map(y => y.value_usd), 1);
+  const band = (width - left - 10) / years.length;
+  const scale = (v) => (height - bottom - top) * v / max;
+  for (let t = 0; t <= 4; t++) {
+    const v = max * t / 4, y = height - bottom - scale(v);
+    root.append(svg("line", { x1: left, x2: width - 10, y1: y, y2: y, stroke: "#e6e9ee" }));
+    root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, short(v)));
+  }
+  years.forEach((y, n) => {
+    const h = scale(y.value_usd), bx = left + n * band + band * 0.15;
+    const rect = svg("rect", { x: bx, y: height - bottom - h, width: band * 0.7, height: h, fill: "#1f5fa8", rx: 2 });
+    rect.append(svg("title", {}, y.year + ": " + money(y.value_usd)));
+    root.append(rect);
+    root.append(svg("text", { x: bx + band * 0.35, y: height - 8, "text-anchor": "middle" }, String(y.year)));
+  });
+  const first = years[0].year, last = years[years.length - 1].year + 1;
+  for (const e of x.events) {
+    const d = new Date(e.date), frac = d.getUTCFullYear() + (d.getUTCMonth() * 31 + d.getUTCDate()) / 372;
+    if (frac < first || frac > last) continue;
+    const ex = left + (frac - first) * band;
+    root.append(svg("line", { x1: ex, x2: ex, y1: top - 6, y2: height - bottom, stroke: "#c62828", "stroke-dasharray": "4 3" }));
+    const right = ex > width * 0.7;
+    root.append(svg("text", { x: right ? ex - 3 : ex + 3, y: top, fill: "#c62828", "text-anchor": right ? "end" : "start" },
+      e.name.replace("designation:", "designated, ") + " " + e.date));
+  }
+  return root;
+}
+
+// -- network (force layout) -----------------------------------------------------------------
+
+async function loadGraph() {
+  const area = $("network");
+  area.replaceChildren();
+  try {
+    const g = await getJSON("/graph/" + encodeURIComponent(state.target) + "?hops=" + $("hops").value + "&role=" + $("role").value);
+    drawNetwork(g);
+    const paths = g.paths_to_listed || [];
+    $("graph-paths").textContent = g.nodes.length + " entities, " + g.edges.length + " links" +
+      (paths.length ? " · paths to listed parties: " + paths.map(p => p.path.length - 1 + " hop(s) to " + nameOf(g, p.listed)).join("; ") : "");
+  } catch (err) { $("graph-paths").textContent = "network unavailable: " + err.message; }
+}
+
+const nameOf = (g, id) => (g.nodes.find(n => n.id === id) || { name: id }).name;
+
+function drawNetwork(g) {
+  const area = $("network");
+  const width = area.clientWidth || 900, height = area.clientHeight || 460;
+  area.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const nodes = g.nodes.map((n, i) => Object.assign({}, n, {
+    x: width / 2 + Math.cos(i * 2.4) * (40 + 12 * i), y: height / 2 + Math.sin(i * 2.4) * (40 + 8 * i), vx: 0, vy: 0 }));
+  const index = Object.fromEntries(nodes.map(n => [n.id, n]));
+  const edges = g.edges.filter(e => index[e.source] && index[e.target]);
+  const maxValue = Math.max(...edges.map(e => e.value_usd), 1);
+  const target = index[g.target];
+  if (target) { target.x = width / 2; target.y = height / 2; }
+  for (let step = 0; step < 300; step++) {
+    const cool = 1 - step / 300;
+    for (const a of nodes) for (const b of nodes) {
+      if (a === b) continue;
+      const dx = a.x - b.x, dy = a.y - b.y, d2 = dx * dx + dy * dy + 0.01;
+      const f = 2400 / d2;
+      a.vx += dx * f / Math.sqrt(d2); a.vy += dy * f / Math.sqrt(d2);
+    }
+    for (const e of edges) {
+      const a = index[e.source], b = index[e.target];
+      const dx = b.x - a.x, dy = b.y - a.y, d = Math.sqrt(dx * dx + dy * dy) + 0.01;
+      const f = (d - Math.min(width, height) * 0.38) * 0.02;
+      a.vx += dx / d * f; a.vy += dy / d * f; b.vx -= dx / d * f; b.vy -= dy / d * f;
+    }
+    for (const n of nodes) {
+      n.vx += (width / 2 - n.x) * 0.004; n.vy += (height / 2 - n.y) * 0.004;
+      n.x = Math.min(width - 20, Math.max(20, n.x + n.vx * cool)); n.y = Math.min(height - 20, Math.max(20, n.y + n.vy * cool));
+      n.vx *= 0.5; n.vy *= 0.5;
+    }
+  }
+  const lines = edges.map(e => {
+    const line = svg("line", { stroke: "#9fb3c8", "stroke-width": 1 + 7 * e.value_usd / maxValue, "stroke-opacity": 0.8 });
+    line.append(svg("title", {}, nameOf(g, e.source) + " → " + nameOf(g, e.target) + ": " + money(e.value_usd) + " in " + e.declarations + " declarations"));
+    area.append(line);
+    return [line, e];
+  });
+  const groups = nodes.map(n => {
+    const group = svg("g", { class: "node", "data-entity": n.id, cursor: "pointer" });
+    const r = n.id === g.target ? 11 : 7;
+    group.append(svg("circle", { r, fill: n.listed ? "#c62828" : n.id === g.target ? "#14202e" : colour(n.country || "?"), stroke: "#fff", "stroke-width": 2 }));
+    group.append(svg("text", { x: r + 3, y: 4 }, n.name.length > 28 ? n.name.slice(0, 27) + "…" : n.name));
+    group.addEventListener("mouseenter", (ev) => tooltip(ev, n));
+    group.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
+    drag(group, n, () => place(lines, groups, index));
+    area.append(group);
+    return [group, n];
+  });
+  place(lines, groups, index);
+}
+
+function place(lines, groups, index) {
+  for (const [line, e] of lines) {
+    const a = index[e.source], b = index[e.target];
+    line.setAttribute("x1", a.x); line.setAttribute("y1", a.y); line.setAttribute("x2", b.x); line.setAttribute("y2", b.y);
+  }
+  for (const [group, n] of groups) group.setAttribute("transform", `translate(${n.x},${n.y})`);
+}
+
+function drag(group, node, redraw) {
+  let moved = false;
+  group.addEventListener("pointerdown", (ev) => {
+    moved = false;
+    const area = $("network"), ctm = area.getScreenCTM().inverse();
+    group.setPointerCapture(ev.pointerId);
+    const move = (e) => {
+      const p = new DOMPoint(e.clientX, e.clientY).matrixTransform(ctm);
+      node.x = p.x; node.y = p.y; moved = true; redraw();
+    };
+    const up = () => {
+      group.removeEventListener("pointermove", move);
+      group.removeEventListener("pointerup", up);
+      if (!moved && node.id !== state.target) openEntity(node.id);
+    };
+    group.addEventListener("pointermove", move);
+    group.addEventListener("pointerup", up);
+  });
+}
+
+function tooltip(ev, n) {
+  const tip = $("tooltip");
+  const lists = (n.listings || []).map(l => l.list + " since " + (l.listing_date || "?")).join("; ");
+  tip.textContent = n.name + " · " + (n.country || "country unknown") + " · " + money(n.value_usd || 0) + (lists ? " · LISTED: " + lists : "");
+  tip.style.left = ev.clientX + 12 + "px"; tip.style.top = ev.clientY + 12 + "px";
+  tip.hidden = false;
+}
+
+// -- downloads ------------------------------------------------------------------------------
+
+async function download(format) {
+  try {
+    const response = await api("/report/" + encodeURIComponent(state.target) + "?format=" + format + "&" + exposureQuery());
+    const blob = await response.blob();
+    const link = el("a", { href: URL.createObjectURL(blob), download: "tradetrace-" + state.target + "." + format });
+    document.body.append(link); link.click(); link.remove();
+  } catch (err) { message(err.message, true); }
+}
+
+// -- start ----------------------------------------------------------------------------------
+
+function bind() {
+  $("search").addEventListener("submit", (ev) => { ev.preventDefault(); const q = $("q").value.trim(); if (q) search(q); });
+  $("options").addEventListener("submit", (ev) => { ev.preventDefault(); if (state.target) openEntity(state.target); });
+  $("hops").addEventListener("change", loadGraph);
+  $("keysave").addEventListener("click", () => { sessionStorage.setItem("tradetrace-key", $("key").value); $("keybox").hidden = true; start(); });
+  document.querySelectorAll(".downloads button").forEach(b => b.addEventListener("click", () => download(b.dataset.format)));
+}
+
+async function start() {
+  try {
+    const s = await getJSON("/summary");
+    $("synthetic").hidden = !s.synthetic;
+    $("store").textContent = s.lines.toLocaleString("en-US") + " lines · " + s.entities.toLocaleString("en-US") + " entities · " + s.matched_entities + " on lists";
+    const hash = decodeURIComponent(location.hash.slice(1));
+    if (hash) openEntity(hash);
+  } catch (err) { message(err.message, true); }
+}
+
+bind();
+start();

@@ -1,0 +1,317 @@
+"""Everything a report template shows, gathered once from the exposure and the store.
+
+The templates only lay out and format; the choices (which events are drawn, which lines
+illustrate a finding, how a match is explained) are made here, once for HTML, PDF and
+Markdown alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from tradetrace import __version__
+from tradetrace.analyse.findings import HHI_BANDS, period_text
+from tradetrace.reference.country_groups import HUBS
+from tradetrace.report import queries
+from tradetrace.report.colours import Palette
+from tradetrace.report.formatting import (
+    event_label,
+    event_short,
+    explain_match,
+    list_label,
+    slug,
+)
+from tradetrace.store import Store
+
+__all__ = ["EVIDENCE_SAMPLE", "Words", "build_context"]
+
+#: Declarations per finding shown line by line; all ids are listed regardless.
+EVIDENCE_SAMPLE = 5
+#: Where each country group comes from (``reference/country_groups.py`` has the detail).
+GROUP_SOURCES = {
+    "EU": "the 27 member states since 1 February 2020",
+    "G7": "Canada, France, Germany, Italy, Japan, the United Kingdom, the United States",
+    "coalition": (
+        "the US and the partners BIS exempts from its Russia export controls "
+        "(15 CFR 746, Supplement No. 3)"
+    ),
+    "EAEU": "Eurasian Economic Union: Armenia, Belarus, Kazakhstan, Kyrgyzstan, Russia",
+    "unfriendly": (
+        "Russia's Order 430-r list as encoded in the imported reference file "
+        "(a hackathon encoding, not the legal text)"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    """Nouns for the target's role (an exporter's counterparties are its buyers)."""
+
+    role: str
+
+    @property
+    def trade(self) -> str:
+        return "Imports" if self.role == "importer" else "Exports"
+
+    @property
+    def party(self) -> str:
+        return "supplier" if self.role == "importer" else "buyer"
+
+    @property
+    def parties(self) -> str:
+        return f"{self.party}s"
+
+
+def build_context(store: Store, exposure: dict, generated: dt.datetime | None = None) -> dict:
+    """The template context: the exposure plus the store's extra figures and explanations."""
+    generated = generated or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    palette = Palette.for_exposure(exposure)
+    year_origin = queries.year_by_origin(store, exposure)
+    return {
+        "x": exposure,
+        "words": Words(exposure["role"]),
+        "palette": palette,
+        "period_words": period_text(exposure["period"]["from"], exposure["period"]["to"]),
+        "aliases": _aliases(exposure),
+        "findings": _findings(exposure),
+        "events": _events(exposure),
+        "year_origin": year_origin,
+        "year_table": _year_table(year_origin, palette),
+        "hhi_bands": {
+            key: _hhi_band(exposure["concentration"][key])
+            for key in ("hhi_supplier", "hhi_country")
+        },
+        "matrix": _matrix(queries.origin_dispatch(store, exposure)),
+        "sanctions": _sanctions(store, exposure),
+        "evidence": _evidence(store, exposure),
+        "hubs": HUBS,
+        "group_sources": GROUP_SOURCES,
+        "methodology": _methodology(exposure),
+        "version": __version__,
+        "generated": generated.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _aliases(exposure: dict) -> list[dict]:
+    """Aliases other than the canonical name (which the title already shows)."""
+    name = exposure["target"]["name"]
+    return [a for a in exposure["target"]["aliases"] if a["name"] != name]
+
+
+def _findings(exposure: dict) -> list[dict]:
+    return [
+        {**f, "number": n, "slug": slug(f["id"]), "anchor": f"evidence-{slug(f['id'])}"}
+        for n, f in enumerate(exposure["findings"], start=1)
+    ]
+
+
+def _events(exposure: dict) -> list[dict]:
+    """Events with their labels, and where a chart should draw them."""
+    start, end = exposure["period"]["from"], exposure["period"]["to"]
+    out = []
+    for event in exposure["events"]:
+        if event["in_period"]:
+            placement = "inside"
+        elif start and event["date"] < start:
+            placement = "before"
+        else:
+            placement = "after"
+        out.append(
+            {
+                **event,
+                **_rates(event, start, end),
+                "label": event_label(event["name"]),
+                "short": event_short(event["name"], event["date"]),
+                "placement": placement,
+            }
+        )
+    return out
+
+
+def _rates(event: dict, start: str | None, end: str | None) -> dict:
+    """Value per year before and after an in-period event: the windows differ in length."""
+    if not (event["in_period"] and start and end):
+        return {"per_year_before": None, "per_year_after": None}
+    a, b, day = (dt.date.fromisoformat(d) for d in (start, end, event["date"]))
+    before_years = (day - a).days / 365.25
+    after_years = ((b - day).days + 1) / 365.25
+    return {
+        "per_year_before": event["before_usd"] / before_years if before_years else None,
+        "per_year_after": event["after_usd"] / after_years if after_years else None,
+    }
+
+
+def _year_table(rows: list[dict], palette: Palette) -> dict:
+    """Year × origin (the chart's legend labels as columns), with the year's total."""
+    years: dict[int, dict[str, float]] = {}
+    for r in rows:
+        cells = years.setdefault(r["year"], {})
+        label = palette.label(r["origin"])
+        cells[label] = cells.get(label, 0.0) + (r["value_usd"] or 0.0)
+    used = {label for cells in years.values() for label, v in cells.items() if v}
+    columns = [label for label in palette.scale()[0] if label in used]
+    return {
+        "columns": columns,
+        "totals": {c: sum(cells.get(c, 0.0) for cells in years.values()) for c in columns},
+        "colours": dict(zip(*palette.scale(), strict=True)),
+        "rows": [
+            {"year": year, "cells": cells, "total": sum(cells.values())}
+            for year, cells in sorted(years.items())
+        ],
+    }
+
+
+def _hhi_band(value: float) -> str:
+    return next(label for floor, label in HHI_BANDS if value >= floor)
+
+
+def _matrix(rows: list[dict]) -> dict:
+    """Origin (rows) × dispatch (columns), both ordered by value, with hub columns flagged."""
+    origins = _ranked(rows, "origin")
+    dispatches = _ranked(rows, "dispatch")
+    cells = {(r["origin"], r["dispatch"]): r for r in rows}
+    peak = max((r["value_usd"] for r in rows), default=0.0)
+    return {
+        "origins": origins,
+        "dispatches": dispatches,
+        "cells": cells,
+        "peak": peak,
+        "hub": {d: d in HUBS for d in dispatches},
+        "row_total": {o: sum(r["value_usd"] for r in rows if r["origin"] == o) for o in origins},
+        "col_total": {
+            d: sum(r["value_usd"] for r in rows if r["dispatch"] == d) for d in dispatches
+        },
+    }
+
+
+def _ranked(rows: list[dict], key: str) -> list[str | None]:
+    totals: dict[str | None, float] = {}
+    for r in rows:
+        totals[r[key]] = totals.get(r[key], 0.0) + r["value_usd"]
+    return sorted(totals, key=lambda k: (-totals[k], k or "~"))
+
+
+def _sanctions(store: Store, exposure: dict) -> dict:
+    """The target's matches and every listed counterparty's, each explained in words."""
+    target_id = exposure["target"]["entity_id"]
+    listed = [s for s in exposure["by_supplier"] if s["listings"]]
+    rows = queries.match_rows(store, [target_id, *(s["entity_id"] for s in listed)])
+    for row in rows:
+        row["why"] = explain_match(row["explanation"])
+        row["designated_by"] = list_label(row["list"])
+    after = exposure["listed_counterparties"]
+    parties = [
+        {
+            **s,
+            "matches": [r for r in rows if r["entity_id"] == s["entity_id"]],
+            "after": [a for a in after if a["entity_id"] == s["entity_id"]],
+        }
+        for s in listed
+    ]
+    return {
+        "target": [r for r in rows if r["entity_id"] == target_id],
+        "parties": parties,
+        "screened_parties": len(exposure["by_supplier"]),
+    }
+
+
+def _evidence(store: Store, exposure: dict) -> list[dict]:
+    """Per finding: all its declaration ids, and the first few read line by line."""
+    sample = {f["id"]: f["evidence"][:EVIDENCE_SAMPLE] for f in exposure["findings"]}
+    lines = queries.evidence_lines(store, exposure, [i for ids in sample.values() for i in ids])
+    by_declaration: dict[str, list[dict]] = {}
+    for line in lines:
+        by_declaration.setdefault(line["declaration_id"], []).append(line)
+    return [
+        {
+            **f,
+            "number": n,
+            "anchor": f"evidence-{slug(f['id'])}",
+            "sample": [line for i in sample[f["id"]] for line in by_declaration.get(i, [])],
+            "sampled": len(sample[f["id"]]),
+        }
+        for n, f in enumerate(exposure["findings"], start=1)
+    ]
+
+
+def _methodology(exposure: dict) -> list[dict]:
+    """The caveats a reader needs, as plain sentences (docs/exposure.md has the detail)."""
+    hubs = ", ".join(HUBS.values())
+    items = [
+        (
+            "Coverage",
+            "Customs records are partial: a declaration absent from the data is not a shipment "
+            'that did not happen. Every sum is therefore a lower bound ("at least"), and '
+            "figures are rounded down: to $0.1M in the findings, to the dollar in the tables.",
+        ),
+        (
+            "Values",
+            "Values are the declared customs value in USD (declared, or converted at the ECB "
+            "reference rate of the declaration date). Lines without a USD value count as lines "
+            f"and add nothing ({exposure['unvalued_lines']:,} such lines here).",
+        ),
+        (
+            "Scope",
+            "The period bounds every figure. Each event splits it: before is [from, event), "
+            "after is [event, to]; a supplier is new after an event when it has no delivery "
+            "in the period before it. The one exception is the table of deliveries after the "
+            "target's designation, which reads to the end of the data.",
+        ),
+        (
+            "Events",
+            "Built in: Russia's full-scale invasion of Ukraine (24 February 2022) and, for "
+            "every list that matched the target when screened, its earliest listing date on "
+            "that list. Analysts may add events; an event outside the period is drawn at the "
+            "chart's edge and leaves one side of its comparison empty.",
+        ),
+        (
+            "Listing dates",
+            "OFAC's lists carry no dates: tradetrace uses the first snapshot in which an entry "
+            "appears (a proxy, usually the designation date or one day later); entries already "
+            "on the first snapshot have an unknown date. UK, UN and EU lists carry their own "
+            "dates. Each listing above shows its date note.",
+        ),
+        (
+            "Matching",
+            "Parties are resolved across scripts into entities, then screened against the "
+            "loaded lists: an equal tax id, OGRN or IMO decides; otherwise the name similarity "
+            "with country and entity-type adjustments must reach the threshold (0.85 by "
+            "default). A match is a lead to verify, not a legal determination.",
+        ),
+        (
+            "Country groups",
+            "By country of origin, with the value by dispatch country beside it. Membership is "
+            "current, not as of the declaration date. The unfriendly-countries group is a "
+            "hackathon encoding of Russia's Order 430-r, not the legal text.",
+        ),
+        (
+            "Transshipment",
+            "Lines whose origin differs from the dispatch country. The hub flag marks dispatch "
+            f"from the analyst's watch list compiled from FinCEN/BIS joint alerts (2022, 2023) "
+            f"and the EU's anti-circumvention work ({hubs}); it is a pointer to read the "
+            "declarations, not a finding of evasion by itself.",
+        ),
+        (
+            "Categories and CHPL",
+            f"Categories follow the {exposure['categories']!r} map of HS prefixes (longest prefix "
+            "wins). CHPL goods are HS6 codes on the Common High Priority List of 2024-02-23.",
+        ),
+        (
+            "Concentration",
+            "Herfindahl-Hirschman index on percentage shares (0-10,000), by supplier and by "
+            "origin country, read with the US merger-guideline bands.",
+        ),
+    ]
+    if exposure["synthetic"]:
+        items.insert(
+            0,
+            (
+                "SYNTHETIC data",
+                "The declarations behind this report come from the SYNTHETIC sample generated "
+                "by tradetrace sample (real HS and country codes, fictional suppliers, a "
+                "scenario modelled on published figures). They are not real customs records "
+                "and must not be cited as such.",
+            ),
+        )
+    return [{"title": title, "text": text} for title, text in items]

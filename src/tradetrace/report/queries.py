@@ -1,0 +1,113 @@
+"""The few figures a report needs beyond the exposure JSON, as Ibis expressions.
+
+The exposure gives totals per year and per origin, but a stacked chart needs year × origin
+and a transshipment matrix needs origin × dispatch including the diagonal. These are read
+from ``resolved_declarations`` with the exposure's own scope (the target on its role's
+side, within its period), as Ibis expressions so that they run on any backend the store
+uses (DuckDB today, Spark later).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import ibis
+import ibis.expr.types as ir
+
+from tradetrace.store import Store
+
+__all__ = ["evidence_lines", "match_rows", "origin_dispatch", "year_by_origin"]
+
+SIDES = {
+    "importer": ("importer_entity_id", "exporter_entity_id"),
+    "exporter": ("exporter_entity_id", "importer_entity_id"),
+}
+
+
+def _own_lines(store: Store, exposure: dict) -> ir.Table:
+    """The target's lines on its role's side, with the counterparty as ``party_id``."""
+    d = store.table("resolved_declarations")
+    own, other = SIDES[exposure["role"]]
+    t = d.filter(d[own] == exposure["target"]["entity_id"])
+    return t.mutate(party_id=t[other], value_usd=t.value_usd.fill_null(0.0))
+
+
+def _in_period(t: ir.Table, exposure: dict) -> ir.Table:
+    start, end = exposure["period"]["from"], exposure["period"]["to"]
+    if start:
+        t = t.filter(t.date >= dt.date.fromisoformat(start))
+    if end:
+        t = t.filter(t.date <= dt.date.fromisoformat(end))
+    return t
+
+
+def year_by_origin(store: Store, exposure: dict) -> list[dict]:
+    """``[{year, origin, value_usd}]`` within the period: the stacked yearly chart."""
+    t = _in_period(_own_lines(store, exposure), exposure)
+    grouped = (
+        t.group_by(year=t.date.year(), origin=t.origin_country)
+        .aggregate(value_usd=t.value_usd.sum())
+        .order_by(["year", "origin"])
+    )
+    return store.to_arrow(grouped).to_pylist()
+
+
+def origin_dispatch(store: Store, exposure: dict) -> list[dict]:
+    """``[{origin, dispatch, value_usd, declarations}]``: the full matrix, diagonal included."""
+    t = _in_period(_own_lines(store, exposure), exposure)
+    grouped = (
+        t.group_by(origin=t.origin_country, dispatch=t.dispatch_country)
+        .aggregate(value_usd=t.value_usd.sum(), declarations=t.declaration_id.nunique())
+        .order_by([ibis.desc("value_usd"), "origin", "dispatch"])
+    )
+    return store.to_arrow(grouped).to_pylist()
+
+
+def evidence_lines(store: Store, exposure: dict, declaration_ids: list[str]) -> list[dict]:
+    """Every line of the target in these declarations, with the counterparty's name.
+
+    Not bounded by the period: the designation finding cites deliveries after it.
+    """
+    if not declaration_ids:
+        return []
+    t = _own_lines(store, exposure)
+    t = t.filter(t.declaration_id.isin(sorted(set(declaration_ids))))
+    e = store.table("entities").select(entity_id="entity_id", party_name="name")
+    joined = t.left_join(e, t.party_id == e.entity_id).select(
+        t.declaration_id,
+        t.line_no,
+        t.date,
+        t.party_id,
+        e.party_name,
+        t.origin_country,
+        t.dispatch_country,
+        t.hs6,
+        t.description,
+        t.value_usd,
+    )
+    return store.to_arrow(joined.order_by(["declaration_id", "line_no"])).to_pylist()
+
+
+def match_rows(store: Store, entity_ids: list[str]) -> list[dict]:
+    """Screening matches of these entities, the explanation parsed from its JSON text."""
+    if not entity_ids or not store.has_table("matches"):
+        return []
+    m = store.table("matches")
+    rows = store.to_arrow(
+        m.filter(m.entity_id.isin(entity_ids)).order_by(["entity_id", "listing_date", "list"])
+    ).to_pylist()
+    for row in rows:
+        row["explanation"] = _parsed(row["explanation"])
+        for key in ("listing_date", "delisting_date"):
+            row[key] = row[key].isoformat() if row[key] else None
+    return rows
+
+
+def _parsed(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return {"unparsed": text}
