@@ -16,7 +16,7 @@ from tradetrace.reference.countries import country_name
 if TYPE_CHECKING:
     from tradetrace.analyse.exposure import _Exposure
 
-__all__ = ["day", "findings", "period_text", "usd"]
+__all__ = ["day", "findings", "list_authority", "period_text", "plural", "usd"]
 
 EVENT_LABELS = {"invasion": "Russia's full-scale invasion of Ukraine"}
 LIST_LABELS = (  # list-name prefix → (who designates, which list)
@@ -79,8 +79,12 @@ def _join(items: list[str]) -> str:
     return f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _count(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
+def plural(n: int, word: str) -> str:
+    """``1 declaration`` / ``1,190 declarations`` / ``5 countries``."""
+    if n == 1:
+        return f"1 {word}"
+    many = word[:-1] + "ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else word + "s"
+    return f"{n:,} {many}"
 
 
 def _upper(text: str) -> str:
@@ -142,10 +146,10 @@ def _total(result: dict, ctx: _Exposure, words: _Words) -> dict:
     origins = [c for c in result["by_origin_country"] if c["country"]]
     text = (
         f"{when}, {_who(result)} {words.traded} at least {usd(result['total_usd'])} of goods "
-        f"in {_count(result['declarations'], 'customs declaration')} {words.from_to} "
-        f"{_count(len(suppliers), words.party)}, with goods from "
-        f"{_count(len(origins), 'country')} of origin."
-    ).replace("countrys", "countries")
+        f"in {plural(result['declarations'], 'customs declaration')} {words.from_to} "
+        f"{plural(len(suppliers), words.party)}, with goods from "
+        f"{plural(len(origins), 'country')} of origin."
+    )
     return _finding("total", text, result["total_usd"], ctx.evidence(ctx.lines))
 
 
@@ -162,7 +166,7 @@ def _top_origin(result: dict, ctx: _Exposure, words: _Words) -> dict:
     what = _join([_lower(c["category"]) for c in categories])
     text = (
         f"At least {usd(top['value_usd'])} ({pct(top['share'])}) of it originated in "
-        f"{country_name(top['country'])}, {words.from_to} {_count(len(suppliers), words.party)} "
+        f"{country_name(top['country'])}, {words.from_to} {plural(len(suppliers), words.party)} "
         f"({_names(suppliers)}): {'mainly' if covered >= 0.75 else 'including'} {what}."
     )
     return _finding(f"origin:{top['country']}", text, top["value_usd"], ctx.evidence(lines))
@@ -195,7 +199,7 @@ def _event(result: dict, ctx: _Exposure, words: _Words, event: dict) -> dict:
     new = event["new_suppliers_after"]
     if new:
         text += (
-            f" {_upper(_count(len(new), words.party))} appear for the first time after it: "
+            f" {_upper(plural(len(new), words.party))} appear for the first time after it: "
             f"{_names(new)}."
         )
     return _finding(f"event:{event['name']}", text, event["after_usd"], ctx.evidence(lines))
@@ -207,7 +211,7 @@ def _designation(result: dict, ctx: _Exposure, words: _Words, cont: dict) -> dic
         for item in result["target"]["listings"]
         if item["list"] == cont["list"] and item["listing_date"] == cont["date"]
     )
-    who, which = _list_label(cont["list"])
+    who, which = list_authority(cont["list"])
     detail = [which] if which else []
     if listing.get("programs"):
         detail.append(f"programme {', '.join(listing['programs'])}")
@@ -231,13 +235,13 @@ def _designation(result: dict, ctx: _Exposure, words: _Words, cont: dict) -> dic
     verb = "still delivered" if words.party == "supplier" else "still bought"
     text += (
         f" After that date {who} {verb} at least {usd(cont['value_usd'])} of goods in "
-        f"{_count(sum(s['declarations'] for s in suppliers), 'declaration')}."
+        f"{plural(sum(s['declarations'] for s in suppliers), 'declaration')}."
     )
     return _finding(f"designation:{cont['list']}", text, cont["value_usd"], ctx.evidence(after))
 
 
 def _listed_party(result: dict, ctx: _Exposure, words: _Words, party: dict) -> dict:
-    who, _ = _list_label(party["list"])
+    who, _ = list_authority(party["list"])
     text = f"{party['name']}, a {words.party}, was listed by {who} on {day(party['listing_date'])}"
     lines = ctx.lines.filter(
         (ctx.lines.party_id == party["entity_id"])
@@ -246,7 +250,7 @@ def _listed_party(result: dict, ctx: _Exposure, words: _Words, party: dict) -> d
     if party["value_usd_after_listing"] > 0:
         text += (
             f"; at least {usd(party['value_usd_after_listing'])} in "
-            f"{_count(party['declarations_after_listing'], 'declaration')} "
+            f"{plural(party['declarations_after_listing'], 'declaration')} "
             f"{'came from' if words.party == 'supplier' else 'went to'} it after that date, "
             f"the last on {day(party['last_date'])}."
         )
@@ -260,7 +264,8 @@ def _listed_party(result: dict, ctx: _Exposure, words: _Words, party: dict) -> d
     )
 
 
-def _list_label(name: str) -> tuple[str, str]:
+def list_authority(name: str) -> tuple[str, str]:
+    """(who designates, which list) for a list name, e.g. ("the US Treasury's OFAC", "SDN list")."""
     return next((label for prefix, label in LIST_LABELS if name.startswith(prefix)), (name, ""))
 
 
@@ -289,7 +294,7 @@ def _transshipment(result: dict, ctx: _Exposure) -> list[dict]:
     hubs = sorted({country_name(r["dispatch"]) for r in routes if r["hub"]})
     text = (
         f"At least {usd(value)} ({pct(value / result['total_usd'])}) in "
-        f"{_count(sum(r['declarations'] for r in routes), 'declaration')} was dispatched from a "
+        f"{plural(sum(r['declarations'] for r in routes), 'declaration')} was dispatched from a "
         f"country other than the goods' origin, including {shown}."
     )
     if hubs:

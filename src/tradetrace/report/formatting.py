@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 
-from tradetrace.analyse.findings import EVENT_LABELS, LIST_LABELS
+from tradetrace.analyse.findings import EVENT_LABELS, list_authority, plural
 from tradetrace.reference.countries import country_name
 
 __all__ = [
@@ -71,20 +71,13 @@ def country_label(iso2: str | None) -> str:
     return country_name(iso2) if iso2 else "–"
 
 
-def plural(n: int, word: str) -> str:
-    """``1 declaration`` / ``1,190 declarations``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def list_short(name: str) -> str:
     return next((label for prefix, label in LIST_SHORT if name.startswith(prefix)), name)
 
 
 def list_label(name: str) -> str:
     """``the US Treasury's OFAC (SDN list)``: who designates, on which list."""
-    who, which = next(
-        (label for prefix, label in LIST_LABELS if name.startswith(prefix)), (name, "")
-    )
+    who, which = list_authority(name)
     return f"{who} ({which})" if which else who
 
 
