@@ -436,11 +436,12 @@ def screen(threshold: ThresholdOption = 0.85, as_json: JsonOption = False) -> No
 
     with _store() as store:
         summary = screen_entities(store, MatchConfig(threshold=threshold))
-        rows = store.query(
-            "SELECT m.entity_id, e.name AS entity, m.list, m.list_entity_id, m.list_name, "
-            "m.score, m.listing_date FROM matches m JOIN entities e USING (entity_id) "
-            "ORDER BY m.score DESC, m.entity_id LIMIT 50"
-        ).to_pylist()
+        m, e = store.table("matches"), store.table("entities").select("entity_id", "name")
+        top = m.join(e, "entity_id").order_by([m.score.desc(), m.entity_id]).limit(50)
+        rows = store.to_arrow(
+            top.select("entity_id", entity=e.name, list=m.list, list_entity_id=m.list_entity_id,
+                       list_name=m.list_name, score=m.score, listing_date=m.listing_date)
+        ).to_pylist()  # fmt: skip
     if as_json:
         print_json(summary)
     else:

@@ -16,6 +16,8 @@ keeps every batch it scanned alive until it commits).
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +37,8 @@ COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine
 #: The engine spills to disk beyond this, so memory stays flat however large the input.
 DEFAULT_MEMORY_LIMIT = "1GB"
 SCHEMA_VERSION = "1"
+#: Seconds a command waits for another process's lock on the store file.
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 TABLES = {
     "declaration_rows": declarations_schema(),
@@ -56,10 +60,7 @@ class Store:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet; run `tradetrace ingest` first")
-        try:
-            self.con = ibis.duckdb.connect(str(self.path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the store ({exc})") from exc
+        self.con = _connect(self.path, read_only)
         limit = os.environ.get("TRADETRACE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
         self._raw("SET memory_limit = ?", [limit])
         # Batches commit one by one; checkpointing after each would rewrite the file.
@@ -74,11 +75,10 @@ class Store:
         for name, schema in TABLES.items():
             if name not in existing:
                 self.con.create_table(name, schema=schema)
+        runs = self.table("ingest_runs")
         for view, rows in COMMITTED_VIEWS.items():
-            self._raw(
-                f'CREATE OR REPLACE VIEW "{view}" AS SELECT * FROM "{rows}" '
-                "WHERE ingest_id IN (SELECT ingest_id FROM ingest_runs)"
-            )
+            table = self.table(rows)
+            self.create_view(view, table.filter(table.ingest_id.isin(runs.ingest_id)))
         if self.meta("schema_version") is None:
             self.set_meta("schema_version", SCHEMA_VERSION)
         self.discard_uncommitted()
@@ -156,8 +156,13 @@ class Store:
         condition = " AND ".join(f'"{column}" = ?' for column in equal)
         self._raw(f'DELETE FROM "{name}" WHERE {condition}', list(equal.values()))
 
-    def create_view(self, name: str, sql: str) -> None:
-        self._raw(f'CREATE OR REPLACE VIEW "{name}" AS {sql}')
+    def create_view(self, name: str, expr: ir.Table) -> None:
+        """A stored view of an Ibis expression.
+
+        Compiled with unqualified table names (``ibis``'s own ``create_view`` prefixes the
+        file's catalog name, which breaks when the file is copied, e.g. the API's snapshot).
+        """
+        self._raw(f'CREATE OR REPLACE VIEW "{name}" AS {self.con.compile(expr)}')
 
     def insert(self, name: str, data: ir.Table | pa.Table) -> None:
         self.con.insert(name, data)
@@ -215,6 +220,76 @@ class Store:
 
     def close(self) -> None:
         self.con.disconnect()
+
+
+def _lock_timeout() -> float:
+    return float(os.environ.get("TRADETRACE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT))
+
+
+def _connect(path: Path, read_only: bool):
+    """Open the DuckDB file, waiting while another process holds a conflicting lock.
+
+    DuckDB allows one writing process or several reading ones. Writers (ingest, resolve,
+    screen) are short-lived, so waiting a while beats failing; the API never holds the
+    file itself (it serves a snapshot copy, see :func:`copy_consistent`).
+    """
+    deadline = time.monotonic() + _lock_timeout()
+    delay = 0.05
+    while True:
+        try:
+            return ibis.duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+            if time.monotonic() >= deadline:
+                raise StoreError(
+                    f"{path}: busy: another tradetrace process is using it "
+                    f"(waited {_lock_timeout():.0f} s; TRADETRACE_LOCK_TIMEOUT sets the wait)"
+                ) from exc
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+
+
+def wal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def store_fingerprint(path: Path) -> tuple[int, ...]:
+    """Changes whenever a writer commits: size and mtime of the file and its WAL."""
+    parts: list[int] = []
+    for file in (path, wal_path(path)):
+        try:
+            stat = file.stat()
+            parts += [stat.st_size, stat.st_mtime_ns]
+        except FileNotFoundError:
+            parts += [0, 0]
+    return tuple(parts)
+
+
+def copy_consistent(path: Path, dest: Path) -> tuple[int, ...] | None:
+    """Copy the store (file and WAL) as of its last commit; None if a writer is at work.
+
+    Holding a read-only connection while copying keeps writers out, so the copy is a
+    committed state: a reader of the copy sees a whole ingest or none of it.
+    """
+    try:
+        reader = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException:
+        return None
+    try:
+        fingerprint = store_fingerprint(path)
+        tmp = dest.with_name(dest.name + ".part")
+        shutil.copyfile(path, tmp)
+        if wal_path(path).exists():
+            shutil.copyfile(wal_path(path), wal_path(dest))
+        else:
+            wal_path(dest).unlink(missing_ok=True)
+        tmp.replace(dest)
+        return fingerprint
+    finally:
+        reader.close()
 
 
 @contextmanager

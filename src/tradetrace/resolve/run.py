@@ -200,10 +200,11 @@ def _link_declarations(store: Store) -> None:
         "declaration_entities",
         joined.select("ingest_id", "source_row", "importer_entity_id", "exporter_entity_id"),
     )
+    links = store.table("declaration_entities")
+    joined = d.left_join(links, ["ingest_id", "source_row"])
     store.create_view(
         "resolved_declarations",
-        "SELECT d.*, e.importer_entity_id, e.exporter_entity_id FROM declarations d "
-        "LEFT JOIN declaration_entities e USING (ingest_id, source_row)",
+        joined.select(d, links.importer_entity_id, links.exporter_entity_id),
     )
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 
 from tradetrace.errors import StoreError
@@ -94,27 +96,44 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _screening_view(store: Store) -> None:
-    """Per entity: the earliest listing, the latest delisting, whether any date is missing."""
+    """Per entity: the earliest listing, the latest delisting, whether any date is missing;
+    and per declaration line, each party's status on the line's date."""
+    m = store.table("matches")
     store.create_view(
         "entity_listings",
-        "SELECT entity_id, min(listing_date) AS listed_on, max(delisting_date) AS delisted_on, "
-        "bool_or(listing_date IS NULL) AS date_unknown, "
-        "string_agg(DISTINCT list, ', ') AS lists FROM matches GROUP BY entity_id",
+        m.group_by("entity_id").aggregate(
+            listed_on=m.listing_date.min(),
+            delisted_on=m.delisting_date.max(),
+            date_unknown=m.listing_date.isnull().any(),
+            lists=ibis.literal(", ").join(m.list.collect(distinct=True).sort()),
+        ),
     )
-    status = (
-        "CASE WHEN {p}.entity_id IS NULL THEN 'not listed' "
-        "WHEN {p}.listed_on IS NOT NULL AND d.date < {p}.listed_on "
-        "THEN (CASE WHEN {p}.date_unknown THEN 'listing date unknown' ELSE 'not listed' END) "
-        "WHEN {p}.listed_on IS NULL THEN 'listing date unknown' "
-        "WHEN {p}.delisted_on IS NOT NULL AND d.date >= {p}.delisted_on THEN 'delisted' "
-        "ELSE 'listed' END"
+    d = store.table("resolved_declarations")
+    listings = store.table("entity_listings")
+    importer, exporter = listings.rename("il_{name}"), listings.rename("el_{name}")
+    joined = d.left_join(importer, d.importer_entity_id == importer.il_entity_id).left_join(
+        exporter, d.exporter_entity_id == exporter.el_entity_id
     )
     store.create_view(
         "screened_declarations",
-        "SELECT d.*, "
-        f"{status.format(p='il')} AS importer_status, il.lists AS importer_lists, "
-        f"{status.format(p='el')} AS exporter_status, el.lists AS exporter_lists "
-        "FROM resolved_declarations d "
-        "LEFT JOIN entity_listings il ON il.entity_id = d.importer_entity_id "
-        "LEFT JOIN entity_listings el ON el.entity_id = d.exporter_entity_id",
+        joined.select(
+            d,
+            importer_status=_status(joined, "il_", d.date),
+            importer_lists=joined.il_lists,
+            exporter_status=_status(joined, "el_", d.date),
+            exporter_lists=joined.el_lists,
+        ),
+    )
+
+
+def _status(t: ir.Table, prefix: str, day: ir.DateValue) -> ir.StringValue:
+    """listed / not listed / delisted / listing date unknown, on ``day``."""
+    entity, listed = t[f"{prefix}entity_id"], t[f"{prefix}listed_on"]
+    unknown, delisted = t[f"{prefix}date_unknown"], t[f"{prefix}delisted_on"]
+    return ibis.cases(
+        (entity.isnull(), "not listed"),
+        (listed.notnull() & (day < listed), unknown.ifelse("listing date unknown", "not listed")),
+        (listed.isnull(), "listing date unknown"),
+        (delisted.notnull() & (day >= delisted), "delisted"),
+        else_="listed",
     )

@@ -174,23 +174,25 @@ def _replace_versions(store: Store, table: pa.Table) -> None:
 
 
 def _current_view(store: Store) -> None:
-    store.create_view(
-        "current_list_entries",
-        "SELECT * FROM list_entries e WHERE version = "
-        "(SELECT max(version) FROM list_entries x WHERE x.list = e.list)",
-    )
+    entries = store.table("list_entries")
+    newest = entries.version.max().over(group_by=entries.list)
+    current = entries.mutate(_newest=newest).filter(lambda t: t.version == t._newest)
+    store.create_view("current_list_entries", current.drop("_newest"))
 
 
 def list_summary(store: Store) -> list[dict]:
     if not store.has_table("list_entries"):
         return []
-    return store.query(
-        "SELECT list, version, count(*) AS entries, "
-        "count(listing_date) AS with_listing_date, min(source_file) AS source_file, "
-        "max(loaded_at) AS loaded_at, "
-        "version = max(version) OVER (PARTITION BY list) AS current "
-        "FROM list_entries GROUP BY list, version ORDER BY list, version"
-    ).to_pylist()
+    e = store.table("list_entries")
+    versions = e.group_by("list", "version").aggregate(
+        entries=e.count(),
+        with_listing_date=e.listing_date.count(),
+        source_file=e.source_file.min(),
+        loaded_at=e.loaded_at.max(),
+    )
+    current = versions.version == versions.version.max().over(group_by=versions.list)
+    summary = versions.mutate(current=current).order_by(["list", "version"])
+    return store.to_arrow(summary).to_pylist()
 
 
 def diff_lists(old: pa.Table, new: pa.Table) -> dict:
