@@ -10,7 +10,7 @@ DEMO   := out/demo
 DB     := $(DEMO)/tradetrace.duckdb
 export TRADETRACE_SHARED_DATA := $(SHARED)
 
-.PHONY: demo test lint bench clean venv system
+.PHONY: demo test lint bench clean venv system fuzz loadtest
 
 # Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports.
 # Each is installed only when missing (sudo only when not root).
@@ -69,6 +69,13 @@ test: $(STAMP) system
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py --seconds $${FUZZ_SECONDS:-60}
+
+loadtest: $(STAMP)
+	@test -f $(DB) || $(MAKE) demo
+	$(BIN)/python loadtest/run.py --db $(DB)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -1,33 +1,112 @@
 """The endpoints. Each is a thin shell over the same library function the CLI calls.
 
 Every filter reaches the engine as an Ibis expression with the value as a literal
-parameter, never as SQL text, so no request can change a query's shape.
+(Ibis quotes it), never as SQL a request wrote, so no request can change a query's
+shape. Text that reaches a query may not hold a NUL: DuckDB ends the SQL text there.
+
+The costly answers (exposure, report, graph, entity search, the resolved target) are
+computed in worker processes (:mod:`tradetrace.api.work`) once per store version and kept
+(:mod:`tradetrace.api.cache`), as are each screened name's matches. Their endpoints are
+``async``, so a kept answer is served from the event loop without waiting for a thread.
+The rest are plain functions, which FastAPI runs in its thread pool.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import json
-import os
+import logging
+import re
 import threading
-from typing import Annotated, Literal
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, Response
+from pydantic import BaseModel, BeforeValidator, Field
 
 from tradetrace import __version__
-from tradetrace.api.app import Limits, NotFound
-from tradetrace.errors import InputError, StoreError
+from tradetrace.api import work
+from tradetrace.api.app import Limits, NotFound, StorePool
+from tradetrace.api.cache import LRU, Answers, StoreVersion, store_version
+from tradetrace.api.models import (
+    Declarations,
+    Entity,
+    EntityHit,
+    Exposure,
+    Graph,
+    Health,
+    Problem,
+    ScreenAnswer,
+    Summary,
+)
+from tradetrace.errors import InputError, StoreError, TradetraceError
 
+if TYPE_CHECKING:
+    from tradetrace.screen.match import ListIndex
+
+__all__ = ["router", "warm_up"]
+
+log = logging.getLogger("tradetrace.api")
 router = APIRouter()
 
-Day = Annotated[dt.date | None, Query(description="YYYY-MM-DD")]
+
+def _iso_day(value: object) -> object:
+    """Only ``YYYY-MM-DD``: pydantic would also read ``0`` or ``"0"`` as a Unix timestamp."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return value
+    raise ValueError("expected a date as YYYY-MM-DD")
+
+
+IsoDay = Annotated[dt.date | None, BeforeValidator(_iso_day)]
+#: For text that reaches a query: DuckDB reads a NUL as the end of the SQL text (was a 500).
+NO_NUL = r"^[^\x00]*$"
+#: Strings from the JSON body. Being constrained, they also refuse a lone surrogate
+#: (``"\\ud800"``), which no answer could encode.
+NameText = Annotated[str, Field(min_length=1, max_length=Limits.name_chars)]
+SchemaText = Annotated[str, Field(max_length=40)]
+IdentifierText = Annotated[str, Field(max_length=80)]
+Day = Annotated[IsoDay, Query(description="YYYY-MM-DD")]
 BUILT_IN_CATEGORIES = ("automotive", "hs-section", "hs-chapter", "hs-heading")
+ERRORS = {
+    400: "Bad input: a value outside the spec or a limit (docs/api.md, Limits).",
+    401: "The server has an API key and the request did not send it.",
+    404: "No such entity, or no endpoint at this path (a target must be one line).",
+    409: "The store lacks a step (e.g. `tradetrace resolve` has not run).",
+    411: "A request body without a Content-Length header.",
+    413: f"A request body over {Limits.body_bytes:,} bytes.",
+    500: "Internal error; the details are in the server log, never in the answer.",
+}
+DATA_ERRORS = (400, 401, 409, 413, 500)
 
 
-def _pool(request: Request):
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these error codes, each a :class:`Problem`."""
+    return {code: {"model": Problem, "description": ERRORS[code]} for code in codes}
+
+
+def _pool(request: Request) -> StorePool:
     return request.app.state.pool
+
+
+def _answers(request: Request) -> Answers:
+    return request.app.state.answers
+
+
+def _version(request: Request) -> StoreVersion:
+    return store_version(_pool(request).path)
+
+
+_json = work.to_json
+
+
+def _json_response(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
 
 
 # -- dashboard and service ------------------------------------------------------------------------
@@ -40,13 +119,13 @@ def dashboard() -> FileResponse:
     return FileResponse(str(files("tradetrace.api") / "static" / "index.html"))
 
 
-@router.get("/health", tags=["service"])
+@router.get("/health", tags=["service"], response_model=Health, responses=errors(413, 500))
 def health() -> dict:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/summary", tags=["service"])
-def summary(request: Request) -> dict:
+@router.get("/summary", tags=["service"], response_model=Summary, responses=errors(*DATA_ERRORS))
+def summary(request: Request) -> Response:
     """What the store holds: declarations, entities, lists, and whether it is SYNTHETIC."""
     with _pool(request).store() as store:
         runs = store.table("ingest_runs")
@@ -60,7 +139,7 @@ def summary(request: Request) -> dict:
         result = {**counts, "synthetic": bool(counts["synthetic_files"])}
         result["entities"] = store.count("entities") if store.has_table("entities") else 0
         result["matched_entities"] = _matched(store)
-        return result
+        return _json_response(_json(result))
 
 
 def _matched(store) -> int:
@@ -72,22 +151,33 @@ def _matched(store) -> int:
 # -- entities -------------------------------------------------------------------------------------
 
 
-@router.get("/entities", tags=["entities"])
-def search(
+@router.get(
+    "/entities",
+    tags=["entities"],
+    response_model=list[EntityHit],
+    responses=errors(*DATA_ERRORS),
+)
+async def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, max_length=Limits.query_chars)],
+    q: Annotated[str, Query(min_length=1, max_length=Limits.query_chars, pattern=NO_NUL)],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-) -> list[dict]:
+) -> Response:
     """Entities by a name in any script, or by a tax id; best match first."""
-    from tradetrace.resolve.search import search_entities
+    path, version = str(_pool(request).path), _version(request)
+    key = ("search", version, q, limit)
+    body = await _answers(request).outputs.get(key, work.search, path, version, q, limit)
+    return _json_response(body)
 
-    with _pool(request).store() as store:
-        _require(store, "entities", "run `tradetrace resolve` first")
-        return search_entities(store, q, limit)
 
-
-@router.get("/entities/{entity_id}", tags=["entities"])
-def entity(request: Request, entity_id: str) -> dict:
+@router.get(
+    "/entities/{entity_id}",
+    tags=["entities"],
+    response_model=Entity,
+    responses=errors(*DATA_ERRORS, 404),
+)
+def entity(
+    request: Request, entity_id: Annotated[str, Path(max_length=80, pattern=NO_NUL)]
+) -> Response:
     """One entity: its spellings, identifiers, trade counts and sanctions matches."""
     with _pool(request).store() as store:
         _require(store, "entities", "run `tradetrace resolve` first")
@@ -97,7 +187,7 @@ def entity(request: Request, entity_id: str) -> dict:
             raise NotFound(f"no entity {entity_id!r}")
         result = rows[0]
         result["matches"] = _matches(store, entity_id)
-        return json.loads(json.dumps(result, default=str))
+        return _json_response(_json(result))
 
 
 def _matches(store, entity_id: str) -> list[dict]:
@@ -114,113 +204,227 @@ def _matches(store, entity_id: str) -> list[dict]:
 
 
 class ScreenName(BaseModel):
-    name: str = Field(min_length=1, max_length=Limits.name_chars)
+    name: NameText
     country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
-    schema_: str = Field(default="Company", alias="schema", max_length=40)
-    identifiers: list[Annotated[str, Field(max_length=80)]] = Field(
-        default_factory=list, max_length=10
-    )
+    schema_: SchemaText = Field(default="Company", alias="schema")
+    identifiers: list[IdentifierText] = Field(default_factory=list, max_length=10)
 
 
 class ScreenRequest(BaseModel):
-    names: list[ScreenName | Annotated[str, Field(min_length=1, max_length=Limits.name_chars)]] = (
-        Field(min_length=1, max_length=Limits.batch_names)
-    )
-    as_of: dt.date | None = None
-    threshold: float = Field(default=0.85, ge=0.5, le=1.0)
+    names: list[ScreenName | NameText] = Field(min_length=1, max_length=Limits.batch_names)
+    as_of: IsoDay = None
+    threshold: float = Field(default=0.85, ge=0.5, le=1.0, strict=True)  # not `true` as 1.0
 
 
+@router.post(
+    "/screen",
+    tags=["screening"],
+    response_model=ScreenAnswer,
+    responses=errors(*DATA_ERRORS, 411),
+)
+async def screen(request: Request, body: ScreenRequest) -> Response:
+    """Screen a batch of names against the loaded lists, with each match's status on ``as_of``.
+
+    Each name's matches are kept per store version and threshold; a batch of names seen
+    before is answered on the event loop, and one with new names matches them in a thread.
+    """
+    from tradetrace.screen.match import status_on
+
+    pool, version, kept = _pool(request), _version(request), _answers(request).names
+    queries = [_screening_query(item) for item in body.names]
+    keys = [(version, body.threshold, query) for query in queries]
+    found = [kept.get(key) for key in keys]
+    if any(matches is None for matches in found):
+        found = await run_in_threadpool(_match_new, pool, body.threshold, keys, found, kept)
+    as_of = body.as_of.isoformat() if body.as_of else None
+    results = []
+    for query, matches in zip(queries, found, strict=True):
+        if as_of:  # new dicts: the kept ones are shared
+            matches = [
+                {**m, "status_as_of": status_on(as_of, m["listing_date"], m["delisting_date"])}
+                for m in matches
+            ]
+        results.append({"name": query.name, "country": query.country, "matches": matches})
+    return _json_response(_json({"as_of": as_of, "threshold": body.threshold, "results": results}))
+
+
+def _screening_query(item: ScreenName | str):
+    from tradetrace.screen.match import Query
+
+    item = ScreenName(name=item) if isinstance(item, str) else item
+    country = item.country.upper() if item.country else None
+    return Query(item.name, country, item.schema_, tuple(item.identifiers))
+
+
+def _match_new(
+    pool: StorePool, threshold: float, keys: list[tuple], found: list, kept: LRU
+) -> list[list[dict]]:
+    """Match the names not kept yet (the index may take seconds to build the first time)."""
+    from tradetrace.screen.match import match_rows
+
+    index = _at_threshold(list_index(pool), threshold)
+    matched = []
+    for key, matches in zip(keys, found, strict=True):
+        if matches is None:
+            query = key[-1]
+            matches = match_rows(query, index.match(query))
+            kept.put(key, matches)
+        matched.append(matches)
+    return matched
+
+
+_indexes: OrderedDict[StoreVersion, ListIndex] = OrderedDict()
 _index_lock = threading.Lock()
 
 
-@router.post("/screen", tags=["screening"])
-def screen(request: Request, body: ScreenRequest) -> dict:
-    """Screen a batch of names against the loaded lists, with each match's status on ``as_of``."""
-    from tradetrace.screen.match import Query, match_rows, status_on
+def list_index(pool: StorePool) -> ListIndex:
+    """The list index of the store's current version, built once (building takes seconds).
 
-    index = _index(request, body.threshold)
-    as_of = body.as_of.isoformat() if body.as_of else None
-    results = []
-    for item in body.names:
-        item = ScreenName(name=item) if isinstance(item, str) else item
-        query = Query(
-            item.name,
-            item.country.upper() if item.country else None,
-            item.schema_,
-            tuple(item.identifiers),
-        )
-        rows = match_rows(query, index.match(query))
-        if as_of:
-            for row in rows:
-                row["status_as_of"] = status_on(as_of, row["listing_date"], row["delisting_date"])
-        results.append({"name": item.name, "country": query.country, "matches": rows})
-    return {"as_of": as_of, "threshold": body.threshold, "results": results}
-
-
-def _index(request: Request, threshold: float):
-    """The list index, built once per store version and threshold (building takes seconds)."""
-    from tradetrace.screen.match import ListIndex, MatchConfig
+    Kept per process, not per app: it depends on the store file only. The threshold is
+    not part of it (see :func:`_at_threshold`), so a request with another threshold
+    neither rebuilds it nor evicts it.
+    """
+    from tradetrace.screen.match import ListIndex
     from tradetrace.screen.run import current_entries
 
-    pool = _pool(request)
-    stat = os.stat(pool.path)
-    key = (stat.st_mtime_ns, stat.st_size, threshold)
-    cache = request.app.state.__dict__.setdefault("indexes", {})
+    version = store_version(pool.path)
     with _index_lock:
-        if key not in cache:
+        index = _indexes.get(version)
+        if index is None:
             with pool.store() as store:
-                entries = current_entries(store)
-            cache.clear()
-            cache[key] = ListIndex(entries, MatchConfig(threshold=threshold))
-        return cache[key]
+                index = ListIndex(current_entries(store))
+            _indexes[version] = index
+            while len(_indexes) > 2:  # an old version of this store, or another store
+                _indexes.popitem(last=False)
+        _indexes.move_to_end(version)
+        return index
+
+
+def _at_threshold(index: ListIndex, threshold: float) -> ListIndex:
+    """The same index matching at ``threshold``: a shallow copy with its own config.
+
+    The threshold only prunes and filters in ``ListIndex.match``; the index itself (names,
+    tokens, identifiers) does not depend on it, so the copy shares all of it.
+    """
+    if threshold == index.config.threshold:
+        return index
+    view = copy.copy(index)
+    view.config = dataclasses.replace(index.config, threshold=threshold)
+    return view
+
+
+def warm_up(pool: StorePool, answers: Answers) -> None:
+    """Start the workers and build the list index as the server starts, not on first use."""
+    try:
+        answers.warm_up(pool.path)
+        list_index(pool)
+    except TradetraceError:
+        pass  # no lists loaded yet: /screen says so when asked
+    except Exception:  # a warm-up must never take the server down
+        log.exception("could not build the list index in advance")
 
 
 # -- exposure, report, graph ----------------------------------------------------------------------
-
-
-def _options(
-    role: str, start: dt.date | None, end: dt.date | None, events: list[str], categories: str
-):
-    from tradetrace.analyse.exposure import options_from
-
-    if categories not in BUILT_IN_CATEGORIES:  # a file path would read the server's files
-        raise InputError(f"categories must be one of {', '.join(BUILT_IN_CATEGORIES)}")
-    if len(events) > 20:
-        raise InputError("at most 20 events")
-    return options_from(
-        role, start and start.isoformat(), end and end.isoformat(), events, categories
-    )
-
 
 RoleQuery = Annotated[Literal["importer", "exporter"], Query()]
 EventQuery = Annotated[
     list[Annotated[str, Field(max_length=80)]], Query(description="NAME=YYYY-MM-DD, repeatable")
 ]
-CategoriesQuery = Annotated[str, Query(max_length=20)]
+# Checked in ``_options`` (for its message); the enum documents the choice.
+CategoriesQuery = Annotated[
+    str,
+    Query(
+        max_length=20,
+        description="a built-in category map (a file path would read the server's files)",
+        json_schema_extra={"enum": list(BUILT_IN_CATEGORIES)},
+    ),
+]
+# ``:path`` so a name with a slash in it ("ООО «А/Б»") still reaches the endpoint.
+TargetPath = Annotated[
+    str,
+    Path(
+        description="an entity id, a tax id or a name in any script",
+        max_length=Limits.query_chars,
+        pattern=NO_NUL,
+    ),
+]
 
 
-@router.get("/exposure/{target}", tags=["analysis"])
-def exposure(
+def _options(
+    role: str, start: dt.date | None, end: dt.date | None, events: list[str], categories: str
+) -> tuple:
+    """The exposure options as plain values (for a worker, and as part of a kept answer's key)."""
+    from tradetrace.analyse.exposure import parse_event
+
+    if categories not in BUILT_IN_CATEGORIES:  # a file path would read the server's files
+        raise InputError(f"categories must be one of {', '.join(BUILT_IN_CATEGORIES)}")
+    if len(events) > 20:
+        raise InputError("at most 20 events")
+    return role, start, end, tuple(parse_event(e) for e in events), categories
+
+
+async def _entity_id(request: Request, text: str) -> str:
+    """The entity a target designates (id, tax id or name), resolved once per store version."""
+    text = text.strip()
+    if not text or len(text) > Limits.query_chars:
+        raise InputError(f"target must be 1 to {Limits.query_chars} characters")
+    path, version = str(_pool(request).path), _version(request)
+    key = ("target", version, text)
+    return await _answers(request).targets.get(key, work.find_entity, path, version, text)
+
+
+async def _exposure(request: Request, target: str, options: tuple) -> tuple[str, dict, bytes]:
+    """The target's entity id, and its exposure as a dict and as the JSON body."""
+    entity_id = await _entity_id(request, target)
+    path, version = str(_pool(request).path), _version(request)
+    *values, categories = options
+    result, body = await _answers(request).exposures.get(
+        ("exposure", version, entity_id, options),
+        work.exposure, path, version, entity_id, tuple(values), categories,
+    )  # fmt: skip
+    return entity_id, result, body
+
+
+@router.get(
+    "/exposure/{target:path}",
+    tags=["analysis"],
+    response_model=Exposure,
+    responses=errors(*DATA_ERRORS, 404),
+)
+async def exposure(
     request: Request,
-    target: str,
+    target: TargetPath,
     role: RoleQuery = "importer",
     start: Annotated[Day, Query(alias="from")] = None,
     end: Annotated[Day, Query(alias="to")] = None,
     event: EventQuery = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     categories: CategoriesQuery = "automotive",
-) -> dict:
+) -> Response:
     """The exposure JSON of ``tradetrace exposure --json`` (see docs/exposure.md)."""
-    from tradetrace.analyse.exposure import exposure as compute
-
     options = _options(role, start, end, event, categories)
-    with _pool(request).store() as store:
-        return json.loads(json.dumps(compute(store, _target(target), options), default=str))
+    _, _, body = await _exposure(request, target, options)
+    return _json_response(body)
 
 
-@router.get("/report/{target}", tags=["analysis"])
-def report(
+REPORT_MEDIA = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+    "text/markdown": {"schema": {"type": "string"}},
+}
+
+
+@router.get(
+    "/report/{target:path}",
+    tags=["analysis"],
+    response_model=Exposure,
+    responses={
+        200: {"description": "The report; JSON when `format=json`.", "content": REPORT_MEDIA},
+        **errors(*DATA_ERRORS, 404),
+    },
+)
+async def report(
     request: Request,
-    target: str,
+    target: TargetPath,
     format: Literal["html", "pdf", "md", "json"] = "html",  # noqa: A002 - the public name
     role: RoleQuery = "importer",
     start: Annotated[Day, Query(alias="from")] = None,
@@ -229,11 +433,13 @@ def report(
     categories: CategoriesQuery = "automotive",
 ) -> Response:
     """The report, self-contained, as HTML, PDF, Markdown or JSON."""
-    from tradetrace.report import MEDIA_TYPES, render_report
+    from tradetrace.report import MEDIA_TYPES
 
     options = _options(role, start, end, event, categories)
-    with _pool(request).store() as store:
-        body = render_report(store, _target(target), options, format)
+    entity_id, result, _ = await _exposure(request, target, options)
+    path, version = str(_pool(request).path), _version(request)
+    key = ("report", version, entity_id, options, format)
+    body = await _answers(request).outputs.get(key, work.report, path, version, result, format)
     headers = {}
     if format in ("pdf", "md"):
         headers["Content-Disposition"] = f'attachment; filename="tradetrace-report.{format}"'
@@ -247,29 +453,34 @@ GRAPH_MEDIA = {
 }
 
 
-@router.get("/graph/{target}", tags=["analysis"])
-def graph(
+@router.get(
+    "/graph/{target:path}",
+    tags=["analysis"],
+    response_model=Graph,
+    responses={
+        200: {
+            "description": "The network; GraphML, GEXF or FollowTheMoney lines when asked.",
+            "content": {media: {"schema": {"type": "string"}} for media in GRAPH_MEDIA.values()},
+        },
+        **errors(*DATA_ERRORS, 404),
+    },
+)
+async def graph(
     request: Request,
-    target: str,
+    target: TargetPath,
     hops: Annotated[int, Query(ge=1, le=4)] = 1,
     format: Literal["json", "graphml", "gexf", "ftm"] = "json",  # noqa: A002
     role: Annotated[Literal["importer", "exporter", "any"], Query()] = "importer",
 ) -> Response:
     """The supplier network around a target, with paths to listed parties."""
-    from tradetrace.analyse.graph import export_graph, supplier_graph
-
-    with _pool(request).store() as store:
-        found = supplier_graph(store, _target(target), hops=hops, role=role)
-        if format == "json":
-            return JSONResponse(json.loads(json.dumps(found.to_json(), default=str)))
-        return Response(export_graph(store, found, format), media_type=GRAPH_MEDIA[format])
-
-
-def _target(text: str) -> str:
-    text = text.strip()
-    if not text or len(text) > Limits.query_chars:
-        raise InputError(f"target must be 1 to {Limits.query_chars} characters")
-    return text
+    entity_id = await _entity_id(request, target)
+    path, version = str(_pool(request).path), _version(request)
+    body = await _answers(request).outputs.get(
+        ("graph", version, entity_id, hops, role, format),
+        work.graph, path, version, entity_id, hops, role, format,
+    )  # fmt: skip
+    media = "application/json" if format == "json" else GRAPH_MEDIA[format]
+    return Response(body, media_type=media)
 
 
 # -- declarations ---------------------------------------------------------------------------------
@@ -281,10 +492,15 @@ DECLARATION_COLUMNS = (
     "source_row",
 )  # fmt: skip
 Country = Annotated[str | None, Query(pattern=r"^[A-Za-z]{2}$")]
-EntityQuery = Annotated[str | None, Query(max_length=80)]
+EntityQuery = Annotated[str | None, Query(max_length=80, pattern=NO_NUL)]
 
 
-@router.get("/declarations", tags=["declarations"])
+@router.get(
+    "/declarations",
+    tags=["declarations"],
+    response_model=Declarations,
+    responses=errors(*DATA_ERRORS),
+)
 def declarations(
     request: Request,
     entity: EntityQuery = None,
@@ -296,11 +512,12 @@ def declarations(
     start: Annotated[Day, Query(alias="from")] = None,
     end: Annotated[Day, Query(alias="to")] = None,
     declaration_id: Annotated[
-        list[Annotated[str, Field(max_length=80)]], Query(max_length=Limits.declaration_ids)
+        list[Annotated[str, Field(max_length=80, pattern=NO_NUL)]],
+        Query(max_length=Limits.declaration_ids),
     ] = [],  # noqa: B006
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=Limits.page_size)] = 50,
-) -> dict:
+) -> Response:
     """Declaration lines, filtered, oldest first; ``total`` counts every matching line."""
     with _pool(request).store() as store:
         _require(store, "declaration_entities", "run `tradetrace resolve` first")
@@ -331,12 +548,8 @@ def declarations(
             .order_by(["date", "declaration_id", "line_no", "source_file", "source_row"])
             .limit(page_size, offset=(page - 1) * page_size)
         ).to_pylist()
-    return {
-        "total": total,
-        "page": page,
-        "page_size": page_size,
-        "rows": json.loads(json.dumps(rows, default=str)),
-    }
+    page_of = {"total": total, "page": page, "page_size": page_size, "rows": rows}
+    return _json_response(_json(page_of))
 
 
 def _require(store, table: str, hint: str) -> None:
