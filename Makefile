@@ -64,11 +64,11 @@ demo: $(STAMP) system
 	@echo "dashboard:  $(BIN)/tradetrace --db $(DB) serve   then open http://127.0.0.1:8000/#tt-inn-7743237789"
 
 test: $(STAMP) system
-	TRADETRACE_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+	TRADETRACE_REQUIRE_BROWSER=1 TRADETRACE_REQUIRE_FUZZ=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench fuzz loadtest
+	$(BIN)/ruff format --check src tests bench fuzz loadtest
 
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/run.py --seconds $${FUZZ_SECONDS:-60}

@@ -17,7 +17,7 @@ from pathlib import Path
 import ibis
 import pyarrow as pa
 
-from tradetrace.errors import InputError, StoreError
+from tradetrace.errors import InputError, ProfileError, StoreError
 from tradetrace.ingest.normalise import (
     References,
     normalise_steps,
@@ -96,7 +96,10 @@ def ingest(
     """
     sources = [source for path in paths for source in expand_sources(Path(path))]
     for source in sources:
-        resolve_mapping(open_table(source).header, profile, overrides)
+        try:
+            resolve_mapping(open_table(source).header, profile, overrides)
+        except ProfileError as exc:  # the mapper sees a header, not a file: name the file here
+            raise ProfileError(f"{source.name}: {exc}") from exc
     refs = _references(store, fx_rates)
     result = IngestResult()
     for source in sources:

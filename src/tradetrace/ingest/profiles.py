@@ -50,12 +50,19 @@ def header_key(text: str) -> str:
 
 
 def _load(text: str, origin: str) -> Profile:
+    """A profile from YAML text; any shape problem is one line naming ``origin``.
+
+    ``ValueError`` is YAML's impossible timestamp (``2021-02-30``), ``RecursionError`` its
+    nesting past Python's limit: both are the file's fault, not tradetrace's.
+    """
     try:
         data = yaml.safe_load(text)
         fields = {k: tuple(str(h) for h in v) for k, v in (data.get("fields") or {}).items()}
-    except (yaml.YAMLError, AttributeError, TypeError) as exc:
-        raise ProfileError(f"{origin}: not a valid profile ({exc})") from exc
-    unknown = sorted(set(fields) - set(MAPPABLE_FIELDS))
+        constants = {k: str(v) for k, v in (data.get("constants") or {}).items()}
+    except (yaml.YAMLError, AttributeError, TypeError, ValueError, RecursionError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise ProfileError(f"{origin}: not a valid profile ({detail})") from exc
+    unknown = sorted(repr(f) for f in set(fields) - set(MAPPABLE_FIELDS))  # repr: one line
     if unknown:
         raise ProfileError(f"{origin}: unknown field(s) {', '.join(unknown)}")
     return Profile(
@@ -64,7 +71,7 @@ def _load(text: str, origin: str) -> Profile:
         fields=fields,
         direction=str(data.get("direction") or "import"),
         decimal=str(data.get("decimal") or "."),
-        constants={k: str(v) for k, v in (data.get("constants") or {}).items()},
+        constants=constants,
     )
 
 
@@ -85,7 +92,11 @@ def get_profile(name: str) -> Profile:
     if path.suffix in {".yaml", ".yml"}:
         if not path.exists():
             raise ProfileError(f"{name}: no such profile file")
-        return _load(path.read_text(encoding="utf-8"), name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProfileError(f"{name}: cannot read the profile ({exc})") from exc
+        return _load(text, name)
     profiles = builtin_profiles()
     if name not in profiles:
         raise ProfileError(f"unknown profile {name!r}; known: {', '.join(profiles)}")
@@ -120,8 +131,8 @@ def map_header(profile: Profile, header: list[str], overrides: dict[str, str]) -
     for source_header, target in overrides.items():
         index = keys.get(header_key(source_header))
         if index is None:
-            raise ProfileError(
-                f"--map {source_header}={target}: no column {source_header!r} in the file"
+            raise ProfileError(  # repr: a header may hold a CR or a newline
+                f"--map {f'{source_header}={target}'!r}: no column {source_header!r} in the file"
             )
         columns = {f: i for f, i in columns.items() if i != index}
         columns[target] = index

@@ -19,17 +19,21 @@ import gzip
 import hashlib
 import io
 import json
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from xml.etree.ElementTree import ParseError
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from charset_normalizer import from_bytes
+from defusedxml import DefusedXmlException
 
 from tradetrace.errors import InputError
 
@@ -42,6 +46,14 @@ DELIMITED = {".csv", ".tsv", ".txt", ".tab"}
 EXCEL = {".xlsx", ".xlsm"}
 PARQUET = {".parquet", ".pq"}
 JSON_LINES = {".jsonl", ".ndjson", ".json"}
+ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+#: What a damaged file raises while it is read: a cut or corrupt .gz (``zlib.error`` is not an
+#: ``OSError``), a zip member failing its CRC, a broken Parquet page (pyarrow's ``OSError``), a
+#: zip feature zipfile lacks (``NotImplementedError``: strong encryption, "zip file version 6.3").
+READ_ERRORS = (
+    OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile, NotImplementedError,
+    pa.ArrowException,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -60,7 +72,12 @@ class Source:
 
     @property
     def name(self) -> str:
-        return f"{self.path}:{self.member}" if self.member else str(self.path)
+        """``path`` or ``path:member``; a member name with a newline (hostile zips) is shown as
+        ``repr`` so every message about it stays on one line."""
+        if not self.member:
+            return str(self.path)
+        member = self.member if self.member.isprintable() else repr(self.member)
+        return f"{self.path}:{member}"
 
     @property
     def inner_name(self) -> str:
@@ -93,10 +110,14 @@ class Source:
         return _ClosingGzipFile(fileobj=raw) if name.endswith(".gz") else raw  # type: ignore[return-value]
 
     def sha256(self) -> str:
+        """Reads the whole member of a zip, so a CRC error past the sample shows up here."""
         digest = hashlib.sha256()
-        with self.open_raw() as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
+        try:
+            with self.open_raw() as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        except READ_ERRORS as exc:
+            raise InputError(f"{self.name}: cannot read file ({_one_line(exc)})") from exc
         return digest.hexdigest()
 
 
@@ -121,18 +142,35 @@ def expand_sources(path: Path) -> list[Source]:
     if path.suffix.lower() == ".zip":
         try:
             with zipfile.ZipFile(path) as archive:
-                members = [
-                    info.filename
-                    for info in archive.infolist()
-                    if not info.is_dir() and not Path(info.filename).name.startswith(".")
+                infos = [
+                    info
+                    for info in archive.infolist()  # a nameless member breaks is_dir()
+                    if info.filename
+                    and not info.is_dir()
+                    and not Path(info.filename).name.startswith(".")
                 ]
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"{path}: not a readable zip archive ({exc})") from exc
-        sources = [Source(path, m) for m in members if _format_of(Source(path, m)) is not None]
-        if not sources:
+        except (*READ_ERRORS, UnicodeDecodeError) as exc:  # a name flagged UTF-8 that is not
+            raise InputError(f"{path}: not a readable zip archive ({_one_line(exc)})") from exc
+        infos = [info for info in infos if _format_of(Source(path, info.filename)) is not None]
+        if not infos:
             raise InputError(f"{path}: the archive holds no supported file")
-        return sources
+        for info in infos:
+            _check_member(path, info)
+        return [Source(path, info.filename) for info in infos]
     return [Source(path)]
+
+
+def _check_member(path: Path, info: zipfile.ZipInfo) -> None:
+    """Encrypted members and methods zipfile cannot read (Deflate64, which Windows uses for
+    large archives) would otherwise fail mid-read with a RuntimeError or NotImplementedError."""
+    name = Source(path, info.filename).name
+    if info.flag_bits & 0x1:
+        raise InputError(f"{name}: encrypted; extract it first")
+    if info.compress_type not in ZIP_METHODS:
+        raise InputError(
+            f"{name}: zip compression method {info.compress_type} cannot be read; "
+            "extract it first or re-zip it"
+        )
 
 
 def _format_of(source: Source) -> str | None:
@@ -205,10 +243,19 @@ def open_table(source: Source, on_read: Callable[[int], None] = lambda n: None) 
         "jsonl": _open_jsonl,
     }[fmt]
     try:
-        return opener(source, on_read)
-    except InputError:
-        raise
-    except (OSError, EOFError, zipfile.BadZipFile, pa.ArrowException) as exc:
+        reader = opener(source, on_read)
+    except READ_ERRORS as exc:
+        raise InputError(f"{source.name}: cannot read file ({_one_line(exc)})") from exc
+    reader._batches = _guarded(source, reader.batches())
+    return reader
+
+
+def _guarded(source: Source, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Damage met while streaming (a .gz cut after the sample, a broken Parquet page) is an
+    :class:`InputError` naming the file, like damage met when opening it."""
+    try:
+        yield from batches
+    except READ_ERRORS as exc:
         raise InputError(f"{source.name}: cannot read file ({_one_line(exc)})") from exc
 
 
@@ -218,10 +265,10 @@ def _one_line(exc: BaseException) -> str:
 
 def _check_magic(source: Source, fmt: str) -> None:
     """Catch the classic mistake of an .xlsx renamed .csv (or the reverse)."""
-    try:
+    try:  # the first open of a zip member: its local header's name may not decode
         with source.open() as handle:
             head = handle.read(8)
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (*READ_ERRORS, UnicodeDecodeError) as exc:
         raise InputError(f"{source.name}: cannot read file ({_one_line(exc)})") from exc
     if not head:
         raise InputError(f"{source.name}: empty file")
@@ -250,6 +297,14 @@ def detect_encoding(sample: bytes, *, complete: bool = False) -> str:
     decoding error, not the sample boundary.
     """
     if sample.startswith(b"\xef\xbb\xbf"):
+        try:  # a BOM that lies would reach Arrow unchecked and fail on a confusing row
+            sample[3:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if complete or exc.reason != "unexpected end of data":
+                raise InputError(
+                    f"starts with a UTF-8 byte-order mark but is not UTF-8 text "
+                    f"(byte 0x{sample[3 + exc.start]:02x} at offset {3 + exc.start})"
+                ) from exc
         return "utf-8-sig"
     try:
         sample.decode("utf-8")
@@ -311,7 +366,10 @@ def _open_delimited(source: Source, on_read: Callable[[int], None]) -> TableRead
     text = text[len(blank) :]
     skip_rows = len(_NEWLINE.findall(blank)) + 1  # the blank lines and the header
     delimiter = sniff_delimiter(text, source.suffix)
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    try:  # newline="": a lone CR ends a line, as it does for the Arrow reader
+        header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a header cell over the csv module's field size limit
+        raise InputError(f"{source.name}: line {skip_rows}: unreadable header ({exc})") from exc
     header = [h.strip() for h in header]
     if not any(header):  # checked before dedupe_header names the blanks
         raise InputError(f"{source.name}: line {skip_rows}: no header row")
@@ -372,6 +430,8 @@ def _delimited_batches(
             )
         except pa.ArrowInvalid as exc:
             raise InputError(f"{source.name}: {_one_line(exc)}") from exc
+        except UnicodeDecodeError as exc:
+            raise _not_encoded(source, reader, exc, next_row) from exc
         while True:
             try:
                 batch = csv_reader.read_next_batch()
@@ -381,6 +441,8 @@ def _delimited_batches(
                 raise InputError(
                     f"{source.name}: row after {next_row - 1}: {_one_line(exc)}"
                 ) from exc
+            except UnicodeDecodeError as exc:
+                raise _not_encoded(source, reader, exc, next_row) from exc
             rows, next_row = _number_rows(batch.num_rows, next_row, bad_rows)
             columns = [batch.column(i) for i in range(width)]
             yield pa.RecordBatch.from_arrays(
@@ -388,6 +450,18 @@ def _delimited_batches(
             )
     finally:
         stream.close()
+
+
+def _not_encoded(
+    source: Source, reader: TableReader, exc: UnicodeDecodeError, next_row: int
+) -> InputError:
+    """A byte the detected code page does not define (0x98 in cp1251), met by Arrow's
+    transcoder; its position is within a block, so the message names the rows instead."""
+    byte = exc.object[exc.start : exc.start + 1].hex()
+    return InputError(
+        f"{source.name}: row after {next_row - 1}: not {reader.encoding} text "
+        f"(byte 0x{byte} cannot be decoded)"
+    )
 
 
 def _number_rows(count: int, start: int, skipped: set[int]) -> tuple[list[int], int]:
@@ -404,11 +478,14 @@ def _number_rows(count: int, start: int, skipped: set[int]) -> tuple[list[int], 
 
 
 def dedupe_header(header: list[str]) -> list[str]:
-    """Blank and repeated column names get a position suffix so every column is addressable."""
+    """Blank and repeated column names get a position suffix so every column is addressable.
+
+    NUL is dropped: names end up in the compiled SQL, where the engine's parser stops at a NUL.
+    """
     out: list[str] = []
     taken: set[str] = set()
     for i, name in enumerate(header):
-        base = name.lstrip("\ufeff").strip() or f"column_{i + 1}"
+        base = name.lstrip("\ufeff").replace("\x00", "").strip() or f"column_{i + 1}"
         name, n = base, 1
         while name in taken:  # "a", "a_2", "a" must not give "a_2" twice
             n += 1
@@ -448,7 +525,7 @@ def _open_excel(source: Source, on_read: Callable[[int], None]) -> TableReader:
             f"{source.name}: not a readable Excel workbook ({_one_line(exc)})"
         ) from exc
     for sheet in book.worksheets:  # the first sheet with any content (cover sheets may be empty)
-        rows = sheet.iter_rows(values_only=True)
+        rows = _sheet_rows(source, sheet.title, sheet.iter_rows(values_only=True))
         header_cells = next((cells for cells in rows if not _empty_row(cells)), None)
         if header_cells is not None:
             break
@@ -461,6 +538,26 @@ def _open_excel(source: Source, on_read: Callable[[int], None]) -> TableReader:
     reader = TableReader(source, header)
     reader._batches = _excel_batches(rows, reader, book)
     return reader
+
+
+#: What openpyxl raises for a damaged sheet, found by fuzzing: cut or invalid sheet XML,
+#: entities (defusedxml), a cell reference or number or date it cannot read (ValueError).
+SHEET_ERRORS = (*READ_ERRORS, ParseError, DefusedXmlException, ValueError)
+
+
+def _sheet_rows(source: Source, title: str, rows: Iterator[tuple]) -> Iterator[tuple]:
+    """A sheet's rows; openpyxl in read-only mode parses the sheet while it is iterated, so
+    damage shows up here, after ``load_workbook`` succeeded."""
+    done = 0
+    try:
+        for cells in rows:
+            yield cells
+            done += 1
+    except SHEET_ERRORS as exc:
+        raise InputError(
+            f"{source.name}: sheet {title!r}, after row {done}: not a readable Excel sheet "
+            f"({_one_line(exc)})"
+        ) from exc
 
 
 def _excel_batches(rows: Iterator[tuple], reader: TableReader, book) -> Iterator[pa.RecordBatch]:
@@ -513,10 +610,11 @@ def _open_parquet(source: Source, on_read: Callable[[int], None]) -> TableReader
         handle = io.BytesIO(data)  # Parquet needs random access
     try:
         parquet = pq.ParquetFile(handle)
-    except pa.ArrowException as exc:
+        names = list(parquet.schema_arrow.names)
+    except (*READ_ERRORS, UnicodeDecodeError) as exc:  # a column name that is not UTF-8
         handle.close()
         raise InputError(f"{source.name}: not a readable Parquet file ({_one_line(exc)})") from exc
-    header = dedupe_header(list(parquet.schema_arrow.names))
+    header = dedupe_header(names)
     reader = TableReader(source, header)
     reader._batches = _parquet_batches(parquet, handle, reader, on_read)
     return reader
@@ -530,12 +628,27 @@ def _parquet_batches(parquet: pq.ParquetFile, handle: IO[bytes], reader: TableRe
     try:
         for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
             columns = [_as_text(batch.column(i)) for i in range(batch.num_columns)]
+            _check_utf8(reader, columns, start)
             rows = pa.array(range(start, start + batch.num_rows), pa.int64())
             start += batch.num_rows
             on_read(size * batch.num_rows // total)
             yield pa.RecordBatch.from_arrays([*columns, rows], names=[*names, SOURCE_ROW])
     finally:
         handle.close()
+
+
+def _check_utf8(reader: TableReader, columns: list[pa.Array], start: int) -> None:
+    """Parquet does not check that its strings are UTF-8, and the store refuses them later
+    with an engine error; say here which column holds them."""
+    for name, column in zip(reader.header, columns, strict=False):
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid as exc:
+            end = start + len(column) - 1
+            raise InputError(
+                f"{reader.source.name}: column {name!r}, rows {start}-{end}: text that is not "
+                f"UTF-8 ({_one_line(exc)})"
+            ) from exc
 
 
 def _as_text(column: pa.Array) -> pa.Array:
@@ -573,20 +686,32 @@ def _open_jsonl(source: Source, on_read: Callable[[int], None]) -> TableReader:
                 keys.update(dict.fromkeys(str(k) for k in obj))
     if not keys:
         raise InputError(f"{source.name}: no JSON object found in the first lines")
-    reader = TableReader(source, list(keys))
-    reader._batches = _jsonl_batches(source, reader, on_read)
+    reader = TableReader(source, dedupe_header(list(keys)))  # keys may be "" or hold a NUL
+    reader._batches = _jsonl_batches(source, reader, list(keys), on_read)
     return reader
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def _json_object(line: bytes) -> object:
+    """The parsed line, or None when it is not JSON (``[[[[…`` nested past Python's recursion
+    limit counts as not JSON: it is a malformed record, not a reason to stop).
+
+    An unpaired surrogate escape (``"\\ud800"``) parses, but is no text Arrow or the store can
+    hold, so such a line is malformed too (and kept, as written, in quarantine).
+    """
     try:
-        return json.loads(line)
-    except (ValueError, UnicodeDecodeError):
+        obj = json.loads(line)
+        if _SURROGATE_ESCAPE.search(line):
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        return obj
+    except (ValueError, UnicodeDecodeError, UnicodeEncodeError, RecursionError):
         return None
 
 
-def _jsonl_batches(source: Source, reader: TableReader, on_read):
-    header = reader.header
+def _jsonl_batches(source: Source, reader: TableReader, keys: list[str], on_read):
+    header = keys  # the objects' own keys, in the order of the (deduplicated) header
     names = [f"c{i}" for i in range(len(header))]
     buffer: list[list[str]] = [[] for _ in header]
     numbers: list[int] = []

@@ -27,10 +27,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pycountry
 
+from tradetrace.errors import InputError
+
 __all__ = [
     "CURRENCY_ALIASES",
     "MAX_FILL_DAYS",
     "RATES_SCHEMA",
+    "RatesError",
     "cache_dir",
     "currency_alias_table",
     "ecb_usd_rates",
@@ -264,6 +267,11 @@ def currency_alias_table() -> pa.Table:
 _ALPHA3 = re.compile(r"[A-Z]{3}")
 
 
+class RatesError(InputError, ValueError):
+    """A problem in the user's rates file: one line for the CLI (an :class:`InputError`), and
+    still the ``ValueError`` callers of :func:`load_user_rates` have always caught."""
+
+
 def load_user_rates(path: Path) -> pa.Table:
     """Read a ``currency,date,usd_per_unit`` CSV of the user's own rates (``source='user'``).
 
@@ -272,6 +280,17 @@ def load_user_rates(path: Path) -> pa.Table:
     positive. Every problem is reported as ``file:line: column ...``.
     """
     path = Path(path)
+    try:
+        return _read_user_rates(path)
+    except OSError as exc:
+        raise RatesError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise RatesError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except csv.Error as exc:
+        raise RatesError(f"{path}: not a readable CSV ({exc})") from exc
+
+
+def _read_user_rates(path: Path) -> pa.Table:
     currencies: list[str] = []
     dates: list[dt.date] = []
     rates: list[float] = []
@@ -282,7 +301,7 @@ def load_user_rates(path: Path) -> pa.Table:
         reader.fieldnames = header
         missing = [c for c in ("currency", "date", "usd_per_unit") if c not in header]
         if missing:
-            raise ValueError(f"{path}:1: missing column(s) {', '.join(missing)}")
+            raise RatesError(f"{path}:1: missing column(s) {', '.join(missing)}")
         for row in reader:
             line = reader.line_num
             raw_cur = (row.get("currency") or "").strip()
@@ -290,12 +309,12 @@ def load_user_rates(path: Path) -> pa.Table:
             if cur is None and _ALPHA3.fullmatch(raw_cur.upper()):
                 cur = raw_cur.upper()
             if cur is None:
-                raise ValueError(f"{path}:{line}: column 'currency': unknown {raw_cur!r}")
+                raise RatesError(f"{path}:{line}: column 'currency': unknown {raw_cur!r}")
             raw_date = (row.get("date") or "").strip()
             try:
                 day = dt.date.fromisoformat(raw_date)
             except ValueError:
-                raise ValueError(
+                raise RatesError(
                     f"{path}:{line}: column 'date': {raw_date!r} is not an ISO date YYYY-MM-DD"
                 ) from None
             raw_rate = (row.get("usd_per_unit") or "").strip()
@@ -304,11 +323,11 @@ def load_user_rates(path: Path) -> pa.Table:
             except ValueError:
                 rate = math.nan
             if not (math.isfinite(rate) and rate > 0):
-                raise ValueError(
+                raise RatesError(
                     f"{path}:{line}: column 'usd_per_unit': {raw_rate!r} is not a positive number"
                 )
             if (cur, day) in seen:
-                raise ValueError(
+                raise RatesError(
                     f"{path}:{line}: duplicate rate for {cur} on {day} "
                     f"(first given on line {seen[cur, day]})"
                 )

@@ -73,7 +73,7 @@ SECTIONS_SCHEMA = pa.schema(
     [pa.field("section", pa.string(), nullable=False), pa.field("name", pa.string())]
 )
 
-_NON_DIGITS = re.compile(r"\D+")
+_NON_DIGITS = re.compile(r"[^0-9]+")  # not \D: "٣" is a digit to Python, not in HS
 
 
 def section_of_chapter(ch: str) -> str | None:

@@ -171,11 +171,14 @@ def local_name(tag: str | Any) -> str:
 def iterparse_xml(path: Path, events: Sequence[str] = ("end",)) -> Iterator[tuple[str, Element]]:
     """Stream ``(event, element)`` from ``path`` (gzip-aware) with defusedxml.
 
-    DTD entity declarations (billion laughs) and external entities are refused.
+    Any DTD is refused: entity declarations (billion laughs), external entities (XXE) and
+    external DTDs.
     Every parse failure becomes a :class:`LoaderError` with the line and column.
     Callers should ``elem.clear()`` what they have consumed to keep memory flat.
     """
-    parser = DefusedXMLParser(target=TreeBuilder())
+    # forbid_dtd: no published list has a DOCTYPE, so any DTD (an external one, which expat
+    # would silently skip, or entity declarations) is refused rather than half-trusted.
+    parser = DefusedXMLParser(target=TreeBuilder(), forbid_dtd=True)
     with open_binary(path) as handle:
         try:
             yield from _defused_iterparse(handle, events=tuple(events), parser=parser)
@@ -193,6 +196,14 @@ def iterparse_xml(path: Path, events: Sequence[str] = ("end",)) -> Iterator[tupl
             ) from exc
         except (OSError, EOFError, zlib.error) as exc:
             raise LoaderError(path, f"cannot read (damaged gzip?): {exc}") from exc
+        except (LookupError, ValueError) as exc:  # the declared encoding: unknown / multi-byte
+            expat = parser.parser
+            raise LoaderError(
+                path,
+                f"unsupported XML encoding ({exc})",
+                expat.CurrentLineNumber,
+                expat.CurrentColumnNumber,
+            ) from exc
 
 
 # --- dates and versions -----------------------------------------------------------------

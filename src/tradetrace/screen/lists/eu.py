@@ -546,6 +546,39 @@ def _pakote_primary(name: str | None, aliases: list[str]) -> tuple[str, list[str
     return names[0], names[1:]
 
 
+_PAKOTE_TEXT = ("name", "type")
+_PAKOTE_TEXT_LISTS = ("aliases", "source", "birthdates")
+_PAKOTE_ID_TEXT = ("type", "number", "country")
+
+
+def _pakote_problem(item: dict) -> str | None:
+    """What is wrong with the JSON types of one pakote entity, or None.
+
+    The loader reads names, aliases and identifiers as text; a number or a list where text
+    belongs is a broken file, said as such rather than failing deep inside with a TypeError.
+    """
+    for key in _PAKOTE_TEXT:
+        if not isinstance(item.get(key), str | None):
+            return f"{key!r} is not text"
+    if not isinstance(item.get("source_id"), str | int | None):
+        return "'source_id' is not text"
+    for key in _PAKOTE_TEXT_LISTS:
+        values = item.get(key)
+        if values is not None and not (
+            isinstance(values, list) and all(isinstance(v, str | None) for v in values)
+        ):
+            return f"{key!r} is not a list of text"
+    identifiers = item.get("identifiers")
+    if identifiers is not None and not isinstance(identifiers, list):
+        return "'identifiers' is not a list"
+    for ident in identifiers or []:
+        if isinstance(ident, dict) and not all(
+            isinstance(ident.get(k), str | None) for k in _PAKOTE_ID_TEXT
+        ):
+            return "an identifier's type, number or country is not text"
+    return None
+
+
 def _pakote_entry(item: dict, path: Path, version: str) -> ListEntry | None:
     primary, others = _pakote_primary(item.get("name"), list(item.get("aliases") or []))
     source_id = str(item.get("source_id") or "").strip()
@@ -590,9 +623,15 @@ def load_pakote_json(path: Path, version: str | None = None) -> Iterator[ListEnt
     if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
         raise LoaderError(path, "not a pakote JSON file (no top-level 'entities' list)", 1)
     metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    resolved = file_version(path, version, parse_date(metadata.get("generated")))
-    for item in data["entities"]:
-        if not isinstance(item, dict) or "EU" not in (item.get("source") or []):
+    generated = metadata.get("generated")
+    stamp = parse_date(generated) if isinstance(generated, str) else None
+    resolved = file_version(path, version, stamp)
+    for index, item in enumerate(data["entities"]):
+        if not isinstance(item, dict):
+            continue
+        if problem := _pakote_problem(item):
+            raise LoaderError(path, f"entities[{index}]: {problem}")
+        if "EU" not in (item.get("source") or []):
             continue
         entry = _pakote_entry(item, path, resolved)
         if entry is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def _head(path: Path, size: int = 65_536) -> str:
     try:
         with opener(path, "rb") as handle:
             return handle.read(size).decode("utf-8", errors="replace")
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # zlib.error: a corrupt .gz
         raise InputError(f"{path}: cannot read ({exc})") from exc
 
 

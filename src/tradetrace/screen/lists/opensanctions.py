@@ -118,6 +118,18 @@ def _full_date(value: str | None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 
+def _shape_problem(entity: dict) -> str | None:
+    """A top-level field of the wrong JSON type (FtM writes text and lists of text), or None;
+    found by fuzzing: a number as ``schema`` or ``caption`` failed deep in the loader."""
+    for key in ("schema", "caption"):
+        if not isinstance(entity.get(key), str | None):
+            return f"{key!r} is not text"
+    for key in ("referents", "datasets"):
+        if not isinstance(entity.get(key), list | None):
+            return f"{key!r} is not a list"
+    return None
+
+
 def _read_entities(path: Path) -> tuple[dict[str, dict], dict[str, int]]:
     """Raw entity dicts by id after applying every op, and the line each came from."""
     text, _ = read_text(path)
@@ -147,6 +159,8 @@ def _read_entities(path: Path) -> tuple[dict[str, dict], dict[str, int]]:
             entity = obj
         if not entity.get("id") or not entity.get("schema"):
             raise LoaderError(path, "an entity without 'id' or 'schema'", lineno)
+        if problem := _shape_problem(entity):
+            raise LoaderError(path, problem, lineno)
         entities[str(entity["id"])] = entity
         lines[str(entity["id"])] = lineno
     return entities, lines

@@ -398,7 +398,8 @@ def _read_table(folder: Path, stem: str) -> list[dict[str, str]]:
             log.warning("%s: no %s.csv; loading without it", folder, stem)
             return []
         raise LoaderError(folder, f"no {stem}.csv (UK Sanctions List tables)")
-    reader = csv.DictReader(io.StringIO(read_text(path)[0], newline=""))
+    # restval="": a short row's missing cells are empty text, not None (".strip()" on None)
+    reader = csv.DictReader(io.StringIO(read_text(path)[0], newline=""), restval="")
     try:
         fields = [f.strip() for f in reader.fieldnames or []]
         missing = [c for c in _COVYR_TABLES[stem] if c not in fields]
