@@ -29,7 +29,7 @@ import ibis.expr.types as ir
 
 from tradetrace.analyse.categories import CategoryMap, HsNames, load_category_map
 from tradetrace.analyse.findings import findings
-from tradetrace.analyse.target import Target, find_target
+from tradetrace.analyse.target import Target, find_target, listings_by_entity
 from tradetrace.errors import InputError
 from tradetrace.reference.chpl import chpl_table
 from tradetrace.reference.country_groups import HUBS, country_groups
@@ -458,16 +458,17 @@ class _Parties:
         rows = self.store.to_arrow(
             e.filter(e.entity_id.isin(entity_ids)).select("entity_id", "name", "country")
         ).to_pylist()
-        info = {r["entity_id"]: {**r, "listings": []} for r in rows}
-        if self.store.has_table("matches"):
-            m = self.store.table("matches")
-            for r in self.store.to_arrow(
-                m.filter(m.entity_id.isin(entity_ids)).select("entity_id", "list", "listing_date")
-            ).to_pylist():
-                info[r["entity_id"]]["listings"].append(
-                    {"list": r["list"], "listing_date": _iso(r["listing_date"])}
-                )
-        return info
+        listings = listings_by_entity(self.store, entity_ids)
+        return {
+            r["entity_id"]: {
+                **r,
+                "listings": [
+                    {"list": x["list"], "listing_date": x["listing_date"]}
+                    for x in listings.get(r["entity_id"], [])
+                ],
+            }
+            for r in rows
+        }
 
 
 def _hhi(rows: list[dict]) -> float:

@@ -7,6 +7,7 @@ entities fit about equally well the analyst must choose: the error lists them.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -14,7 +15,14 @@ from tradetrace.errors import InputError, StoreError
 from tradetrace.resolve.search import search_entities
 from tradetrace.store import Store
 
-__all__ = ["Target", "find_target"]
+__all__ = [
+    "LISTING_KEYS",
+    "Target",
+    "entity_matches",
+    "find_target",
+    "listings_by_entity",
+    "listings_of",
+]
 
 #: A name match at or above this is a candidate for being "the" target.
 STRONG = 0.9
@@ -67,29 +75,58 @@ def load_target(store: Store, entity_id: str) -> Target:
     )
 
 
+#: What a listing of an entity says, as the exposure, graph and report show it.
+LISTING_KEYS = (
+    "list",
+    "list_entity_id",
+    "list_name",
+    "listing_date",
+    "delisting_date",
+    "listing_date_note",
+    "programs",
+    "score",
+    "matched_name",
+)
+
+
 def listings_of(store: Store, entity_id: str) -> list[dict]:
     """Sanctions-list matches of an entity, earliest listing first ([] before screening)."""
-    if not store.has_table("matches"):
+    return listings_by_entity(store, [entity_id]).get(entity_id, [])
+
+
+def listings_by_entity(store: Store, entity_ids: list[str]) -> dict[str, list[dict]]:
+    """Screening matches per entity, earliest listing first ({} before `screen` ran)."""
+    found: dict[str, list[dict]] = {}
+    for row in entity_matches(store, entity_ids):
+        listing = {key: row[key] for key in LISTING_KEYS}
+        listing["programs"] = list(listing["programs"] or [])
+        found.setdefault(row["entity_id"], []).append(listing)
+    return found
+
+
+def entity_matches(store: Store, entity_ids: list[str]) -> list[dict]:
+    """Every stored match of these entities, by entity then earliest listing, with its
+    dates as ISO text and its explanation parsed from JSON ([] before `screen` ran)."""
+    if not entity_ids or not store.has_table("matches"):
         return []
-    matches = store.table("matches")
+    m = store.table("matches")
     rows = store.to_arrow(
-        matches.filter(matches.entity_id == entity_id).order_by(["listing_date", "list"])
+        m.filter(m.entity_id.isin(entity_ids)).order_by(["entity_id", "listing_date", "list"])
     ).to_pylist()
-    keys = (
-        "list",
-        "list_entity_id",
-        "list_name",
-        "listing_date",
-        "delisting_date",
-        "listing_date_note",
-        "programs",
-        "score",
-        "matched_name",
-    )
-    return [
-        {k: (row[k].isoformat() if k.endswith("_date") and row[k] else row[k]) for k in keys}
-        for row in rows
-    ]
+    for row in rows:
+        row["explanation"] = _parsed(row["explanation"])
+        for key in ("listing_date", "delisting_date"):
+            row[key] = row[key].isoformat() if row[key] else None
+    return rows
+
+
+def _parsed(text: str | None) -> dict:
+    if not text:
+        return {}
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return {"unparsed": text}
 
 
 def _by_entity_id(store: Store, text: str) -> str | None:

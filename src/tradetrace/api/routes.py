@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
-import json
 import logging
 import re
 import threading
@@ -29,6 +28,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tradetrace import __version__
+from tradetrace.analyse.target import entity_matches
 from tradetrace.api import work
 from tradetrace.api.app import Limits, NotFound, StorePool
 from tradetrace.api.cache import LRU, Answers, StoreVersion, store_version
@@ -186,18 +186,8 @@ def entity(
         if not rows:
             raise NotFound(f"no entity {entity_id!r}")
         result = rows[0]
-        result["matches"] = _matches(store, entity_id)
+        result["matches"] = entity_matches(store, [entity_id])
         return _json_response(_json(result))
-
-
-def _matches(store, entity_id: str) -> list[dict]:
-    if not store.has_table("matches"):
-        return []
-    m = store.table("matches")
-    rows = store.to_arrow(m.filter(m.entity_id == entity_id).order_by("listing_date")).to_pylist()
-    for row in rows:
-        row["explanation"] = json.loads(row["explanation"] or "{}")
-    return rows
 
 
 # -- screening ------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from tradetrace import __version__
 from tradetrace.analyse.findings import HHI_BANDS, period_text
+from tradetrace.analyse.target import entity_matches
 from tradetrace.reference.country_groups import HUBS
 from tradetrace.report import queries
 from tradetrace.report.colours import Palette
@@ -196,7 +197,7 @@ def _sanctions(store: Store, exposure: dict) -> dict:
     """The target's matches and every listed counterparty's, each explained in words."""
     target_id = exposure["target"]["entity_id"]
     listed = [s for s in exposure["by_supplier"] if s["listings"]]
-    rows = queries.match_rows(store, [target_id, *(s["entity_id"] for s in listed)])
+    rows = entity_matches(store, [target_id, *(s["entity_id"] for s in listed)])
     for row in rows:
         row["why"] = explain_match(row["explanation"])
         row["designated_by"] = list_label(row["list"])

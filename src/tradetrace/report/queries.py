@@ -10,14 +10,13 @@ uses (DuckDB today, Spark later).
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import ibis
 import ibis.expr.types as ir
 
 from tradetrace.store import Store
 
-__all__ = ["evidence_lines", "match_rows", "origin_dispatch", "year_by_origin"]
+__all__ = ["evidence_lines", "origin_dispatch", "year_by_origin"]
 
 SIDES = {
     "importer": ("importer_entity_id", "exporter_entity_id"),
@@ -87,27 +86,3 @@ def evidence_lines(store: Store, exposure: dict, declaration_ids: list[str]) -> 
         t.value_usd,
     )
     return store.to_arrow(joined.order_by(["declaration_id", "line_no"])).to_pylist()
-
-
-def match_rows(store: Store, entity_ids: list[str]) -> list[dict]:
-    """Screening matches of these entities, the explanation parsed from its JSON text."""
-    if not entity_ids or not store.has_table("matches"):
-        return []
-    m = store.table("matches")
-    rows = store.to_arrow(
-        m.filter(m.entity_id.isin(entity_ids)).order_by(["entity_id", "listing_date", "list"])
-    ).to_pylist()
-    for row in rows:
-        row["explanation"] = _parsed(row["explanation"])
-        for key in ("listing_date", "delisting_date"):
-            row[key] = row[key].isoformat() if row[key] else None
-    return rows
-
-
-def _parsed(text: str | None) -> dict:
-    if not text:
-        return {}
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return {"unparsed": text}

@@ -21,7 +21,7 @@ import ibis
 import ibis.expr.types as ir
 import networkx as nx
 
-from tradetrace.analyse.target import Target, find_target
+from tradetrace.analyse.target import Target, find_target, listings_by_entity
 from tradetrace.errors import InputError, StoreError
 from tradetrace.store import Store
 
@@ -47,17 +47,6 @@ _SIDES = {
     "importer": ("importer_entity_id", "exporter_entity_id"),
     "exporter": ("exporter_entity_id", "importer_entity_id"),
 }
-_LISTING_KEYS = (
-    "list",
-    "list_entity_id",
-    "list_name",
-    "listing_date",
-    "delisting_date",
-    "listing_date_note",
-    "programs",
-    "score",
-    "matched_name",
-)
 
 
 @dataclass
@@ -286,7 +275,7 @@ def _nodes(store: Store, distance: dict[str, int], edges: list[dict]) -> list[di
         )
     ).to_pylist()
     info = {row["entity_id"]: row for row in rows}
-    listings = _listings(store, ids)
+    listings = listings_by_entity(store, ids)
     value = dict.fromkeys(ids, 0.0)
     for edge in edges:
         value[edge["source"]] += edge["value_usd"]
@@ -312,24 +301,6 @@ def _nodes(store: Store, distance: dict[str, int], edges: list[dict]) -> list[di
             }
         )
     return sorted(nodes, key=lambda n: (n["hops"], -n["value_usd"], n["id"]))
-
-
-def _listings(store: Store, entity_ids: list[str]) -> dict[str, list[dict]]:
-    """Screening matches per entity, earliest listing first (none before `screen` ran)."""
-    if not store.has_table("matches"):
-        return {}
-    m = store.table("matches")
-    rows = store.to_arrow(
-        m.filter(m.entity_id.isin(entity_ids)).order_by(["entity_id", "listing_date", "list"])
-    ).to_pylist()
-    found: dict[str, list[dict]] = {}
-    for row in rows:
-        listing = {key: row[key] for key in _LISTING_KEYS}
-        for key in ("listing_date", "delisting_date"):
-            listing[key] = _iso(listing[key])
-        listing["programs"] = list(listing["programs"] or [])
-        found.setdefault(row["entity_id"], []).append(listing)
-    return found
 
 
 def _paths_to_listed(target: str, nodes: list[dict], edges: list[dict]) -> list[dict]:
