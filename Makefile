@@ -12,7 +12,8 @@ export TRADETRACE_SHARED_DATA := $(SHARED)
 
 .PHONY: demo test lint bench clean venv system fuzz loadtest
 
-# Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports.
+# Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports,
+# Java 17 for the Spark backend.
 # Each is installed only when missing (sudo only when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
@@ -20,13 +21,15 @@ system:
 	  $(SUDO) apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core; }
 	@ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 || { $(SUDO) apt-get update -q && \
 	  $(SUDO) apt-get install -y -q --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0; }
+	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; }
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	@$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,spark]'
 	@touch $(STAMP)
 
 demo: $(STAMP) system
@@ -64,7 +67,7 @@ demo: $(STAMP) system
 	@echo "dashboard:  $(BIN)/tradetrace --db $(DB) serve   then open http://127.0.0.1:8000/#tt-inn-7743237789"
 
 test: $(STAMP) system
-	TRADETRACE_REQUIRE_BROWSER=1 TRADETRACE_REQUIRE_FUZZ=1 $(BIN)/python -m pytest -q
+	TRADETRACE_REQUIRE_BROWSER=1 TRADETRACE_REQUIRE_FUZZ=1 TRADETRACE_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench fuzz loadtest

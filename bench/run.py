@@ -1,9 +1,13 @@
 """tradetrace benchmarks: one table of figures, each next to its target.
 
-Run with ``make bench`` (or ``python bench/run.py [--rows N] [--only ingest]``). Every
-measured step runs in a fresh child process so its peak resident memory is its own.
-Results are printed and written to ``bench/results.json``. Data is the SYNTHETIC sample
-(``tradetrace sample``), generated once per size into ``bench/data/``.
+Run with ``make bench`` (or ``python bench/run.py [--sizes N …] [--only ingest …]``).
+For each size (default 1M and 10M declaration lines) it measures ingest (and its ratio to
+DuckDB's raw ``read_csv`` of the same file), resolve and exposure on the embedded DuckDB
+store; then screening throughput and candidate recall; then the same pipeline on Spark
+local mode for the smallest size. Every measured step runs in a fresh child process so
+its peak resident memory is its own (for Spark: the Python driver or the JVM, whichever
+is larger). Results are printed and written to ``bench/results.json``. Data is the
+SYNTHETIC sample (``tradetrace sample``), generated once per size into ``bench/data/``.
 """
 
 from __future__ import annotations
@@ -61,19 +65,31 @@ def sample_file(rows: int) -> Path:
     if target.exists():
         return target
     folder = DATA / f"sample_{rows}"
-    # the 2018–2021 file holds a bit over half the rows: ask for enough of them
+    # the sample writes two files (2018–2021, 2022–2024) of about ``rows`` lines together
+    ask = str(rows + rows // 50)
     subprocess.run(
-        [PYTHON, "-m", "tradetrace", "sample", "--out", str(folder), "--rows", str(rows * 2)],
+        [PYTHON, "-m", "tradetrace", "sample", "--out", str(folder), "--rows", ask],
         check=True,
         capture_output=True,
     )
-    source = folder / "synthetic_ru_customs_2018_2021.csv"
-    with source.open(encoding="utf-8") as src, target.open("w", encoding="utf-8") as dst:
-        dst.write(src.readline())
-        for n, line in enumerate(src):
-            if n >= rows:
-                break
-            dst.write(line)
+    parts = ("synthetic_ru_customs_2018_2021.csv", "synthetic_ru_customs_2022_2024.csv")
+    tmp = target.with_suffix(".part")
+    written = 0
+    with tmp.open("w", encoding="utf-8") as dst:
+        for i, part in enumerate(parts):
+            with (folder / part).open(encoding="utf-8") as src:
+                header = src.readline()
+                if i == 0:
+                    dst.write(header)
+                for line in src:
+                    if written >= rows:
+                        break
+                    dst.write(line)
+                    written += 1
+    if written < rows:
+        raise SystemExit(f"sample gave {written:,} lines, fewer than {rows:,}")
+    tmp.replace(target)
+    shutil.rmtree(folder)
     return target
 
 
@@ -102,18 +118,14 @@ result = {{"seconds": time.perf_counter() - start}}
 
 
 def bench_ingest(rows: int) -> list[Figure]:
-    small_rows = max(rows // 2, 1000)
-    path, small = sample_file(rows), sample_file(small_rows)
-    for p in (path, small):
-        warm = p.with_name("warm.csv")
-        if not warm.exists():
-            lines = p.read_text(encoding="utf-8").splitlines(keepends=True)[:50]
-            warm.write_text("".join(lines), encoding="utf-8")
+    path = sample_file(rows)
+    warm = path.with_name("warm.csv")
+    if not warm.exists():
+        with path.open(encoding="utf-8") as src:
+            warm.write_text("".join(next(src) for _ in range(50)), encoding="utf-8")
     ours = child(INGEST.format(path=str(path), db=str(store_path(rows))))
     raw = child(RAW_SCAN.format(path=str(path)))
-    ours_small = child(INGEST.format(path=str(small), db=str(store_path(small_rows))))
     ratio = ours["seconds"] / raw["seconds"]
-    growth = ours["peak_mb"] / ours_small["peak_mb"]
     label = f"ingest {rows:,} rows"
     return [
         Figure(label, "ingest + normalise", ours["seconds"], "s", "", None),
@@ -121,14 +133,6 @@ def bench_ingest(rows: int) -> list[Figure]:
         Figure(label, "DuckDB raw read_csv, same file", raw["seconds"], "s", "", None),
         Figure(label, "ratio to raw read_csv", ratio, "x", "<= 3", ratio <= 3),
         Figure(label, "peak memory", ours["peak_mb"], "MB", "<= 3000", ours["peak_mb"] <= 3000),
-        Figure(
-            label,
-            f"peak memory, {rows:,} vs {small_rows:,} rows",
-            growth,
-            "x",
-            "<= 1.5 (flat)",
-            growth <= 1.5,
-        ),
     ]
 
 
@@ -159,7 +163,7 @@ def bench_resolve(rows: int) -> list[Figure]:
     db = store_path(rows)
     if not db.exists():
         bench_ingest(rows)
-    r = child(RESOLVE.format(db=str(db), keep=False))
+    r = child(RESOLVE.format(db=str(db), keep=True))  # exposure and screening read it
     label = f"resolve {r['party_rows']:,} party rows"
     return [
         Figure(label, "distinct party records", r["parties"], "", "", None),
@@ -211,15 +215,8 @@ result = {{"names": len(names), "seconds": seconds, "hits": hits, "build": build
 
 
 def bench_screen(rows: int) -> list[Figure]:
-    db = store_path(rows)
-    if not db.exists():
-        bench_ingest(rows)
-    resolved = db.with_name("screen_" + db.name)
-    shutil.copy(db, resolved)
-    child(RESOLVE.format(db=str(resolved), keep=True))  # the screen step needs the entities
-    shared = os.environ.get("TRADETRACE_SHARED_DATA") or str(HERE.parents[1] / "shared" / "data")
-    r = child(SCREEN.format(shared=shared, db=str(resolved), count=100_000, exhaustive=60))
-    resolved.unlink()
+    db = resolved_store(rows)
+    r = child(SCREEN.format(shared=shared_data(), db=str(db), count=100_000, exhaustive=60))
     label = f"screen {r['names']:,} names vs {r['list_names']:,} list names"
     rate = r["names"] / r["seconds"]
     return [
@@ -239,20 +236,6 @@ def bench_screen(rows: int) -> list[Figure]:
     ]
 
 
-REPLICATE = """
-import duckdb
-con = duckdb.connect({db!r})
-base = con.execute("SELECT max(source_row) FROM declaration_rows").fetchone()[0]
-copies = "range(1, {factor}) AS r(k)"
-con.execute("INSERT INTO declaration_rows SELECT d.* REPLACE (declaration_id || '~' || k "
-            "AS declaration_id, source_row + k * ? AS source_row) FROM declaration_rows d, "
-            + copies, [base])
-con.execute("INSERT INTO declaration_entities SELECT e.* REPLACE (source_row + k * ? "
-            "AS source_row) FROM declaration_entities e, " + copies, [base])
-con.execute("CHECKPOINT")
-result = {{"rows": con.execute("SELECT count(*) FROM declarations").fetchone()[0]}}
-"""
-
 EXPOSURE = """
 import statistics, time
 from tradetrace.store import open_store
@@ -270,21 +253,12 @@ result = {{"cold": cold, "warm": statistics.median(warm), "lines": r["lines"]}}
 """
 
 
-def bench_exposure(rows: int, factor: int = 10) -> list[Figure]:
-    """Exposure on a store of ``factor`` × ``rows`` lines (the sample repeated under new ids)."""
-    db = store_path(rows)
-    if not db.exists():
-        bench_ingest(rows)
-    big = db.with_name(f"exposure_x{factor}_" + db.name)
-    if not big.exists():
-        shutil.copy(db, big)
-        child(RESOLVE.format(db=str(big), keep=True))
-        child(REPLICATE.format(db=str(big), factor=factor))
-    total = rows * factor
+def bench_exposure(rows: int) -> list[Figure]:
+    db = resolved_store(rows)
     figures = []
     for target, how in (("tt-inn-7743237789", "entity id"), ("ООО «АУРУС»", "Cyrillic name")):
-        r = child(EXPOSURE.format(db=str(big), target=target))
-        label = f"exposure AURUS by {how}, {total:,} rows ({r['lines']:,} target lines)"
+        r = child(EXPOSURE.format(db=str(db), target=target))
+        label = f"exposure AURUS by {how}, {rows:,} rows ({r['lines']:,} target lines)"
         figures += [
             Figure(label, "cold (first call in a new process)", r["cold"], "s", "", None),
             Figure(label, "warm (median of 5)", r["warm"], "s", "<= 1", r["warm"] <= 1),
@@ -293,36 +267,109 @@ def bench_exposure(rows: int, factor: int = 10) -> list[Figure]:
     return figures
 
 
-BENCHES = {
-    "ingest": bench_ingest,
-    "resolve": bench_resolve,
-    "screen": bench_screen,
-    "exposure": bench_exposure,
-}
+def resolved_store(rows: int) -> Path:
+    """The ingested and resolved store of ``rows`` lines (made if an earlier step did not)."""
+    db = store_path(rows)
+    if not db.exists():
+        bench_ingest(rows)
+    check = child(HAS_ENTITIES.format(db=str(db)))
+    if not check["resolved"]:
+        bench_resolve(rows)
+    return db
+
+
+HAS_ENTITIES = """
+from tradetrace.store import open_store
+with open_store({db!r}, read_only=True) as store:
+    result = {{"resolved": store.has_table("entities")}}
+"""
+
+
+def shared_data() -> str:
+    return os.environ.get("TRADETRACE_SHARED_DATA") or str(HERE.parents[1] / "shared" / "data")
+
+
+SPARK_STEP = """
+import os, time, pathlib, resource
+os.environ["TRADETRACE_SPARK_MASTER"] = os.environ.get("TRADETRACE_SPARK_MASTER", "local[*]")
+from tradetrace.store import open_store
+warehouse, step, shared = {warehouse!r}, {step!r}, pathlib.Path({shared!r})
+start = time.perf_counter()
+with open_store(warehouse, backend="spark") as store:
+    if step == "ingest":
+        from tradetrace.ingest.pipeline import ingest
+        out = ingest(store, [pathlib.Path({path!r})]).loaded
+    elif step == "resolve":
+        from tradetrace.resolve.run import resolve
+        out = resolve(store).entities
+    elif step == "screen":
+        from tradetrace.screen.lists.load import load_lists
+        from tradetrace.screen.run import screen_entities
+        load_lists(store, [shared / "sanctions/ofac/sdn_2024-05-03.csv.gz",
+                           shared / "sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz"])
+        out = screen_entities(store)["matches"]
+    else:
+        from tradetrace.analyse.exposure import exposure
+        out = exposure(store, "tt-inn-7743237789")["lines"]
+    seconds = time.perf_counter() - start
+    store.spark.stop()  # the JVM exits, so its peak memory is counted below
+jvm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+result = {{"seconds": seconds, "out": out, "jvm_mb": jvm}}
+"""
+
+
+def bench_spark(rows: int) -> list[Figure]:
+    """The same pipeline on Spark local mode (every core), into a Parquet warehouse."""
+    path = sample_file(rows)
+    warehouse = DATA / f"warehouse_{rows}"
+    shutil.rmtree(warehouse, ignore_errors=True)
+    figures = []
+    for step, what in (("ingest", "lines loaded"), ("resolve", "entities"),
+                       ("screen", "matches (lists loaded in the step)"),
+                       ("exposure", "AURUS lines")):  # fmt: skip
+        r = child(SPARK_STEP.format(warehouse=str(warehouse), step=step, path=str(path),
+                                    shared=shared_data()))  # fmt: skip
+        peak = max(r["peak_mb"], r["jvm_mb"])
+        label = f"spark local: {step} {rows:,} rows"
+        figures += [
+            Figure(label, "time (session start included)", r["seconds"], "s", "", None),
+            Figure(label, what, r["out"], "", "", None),
+            Figure(label, "peak memory (driver or JVM)", peak, "MB", "", None),
+        ]
+    return figures
+
+
+#: steps run for every size, in order (each reads what the one before wrote)
+PER_SIZE = {"ingest": bench_ingest, "resolve": bench_resolve, "exposure": bench_exposure}
+#: steps run once, on the smallest size
+ONCE = {"screen": bench_screen, "spark": bench_spark}
+BENCHES = {**PER_SIZE, **ONCE}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--only", choices=sorted(BENCHES), action="append")
     args = parser.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    chosen = args.only or list(BENCHES)
     figures: list[Figure] = []
-    for name in args.only or BENCHES:
-        figures += BENCHES[name](args.rows)
-    table = Table(title=f"tradetrace benchmarks ({platform.node()}, {args.rows:,} rows)")
-    for column in ("step", "figure", "value", "unit", "target", "ok"):
-        table.add_column(column, justify="right" if column == "value" else "left")
-    for f in figures:
-        mark = "" if f.ok is None else ("yes" if f.ok else "NO")
-        value = f"{f.value:,.3f}" if abs(f.value) < 10 else f"{f.value:,.2f}"
-        table.add_row(f.step, f.figure, value, f.unit, f.target, mark)
-    Console(width=140).print(table)
+    for rows in sorted(args.sizes):
+        for name, bench in PER_SIZE.items():
+            if name in chosen:
+                figures += bench(rows)
+    figures += flatness(figures, sorted(args.sizes))
+    for name, bench in ONCE.items():
+        if name in chosen:
+            figures += bench(min(args.sizes))
+    figures.append(Figure("whole run", "wall time", time.time() - started, "s", "<= 1200",
+                          time.time() - started <= 1200))  # fmt: skip
+    print_table(figures, args.sizes)
     RESULTS.write_text(
         json.dumps(
             {
-                "rows": args.rows,
+                "sizes": args.sizes,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "seconds": time.time() - started,
                 "figures": [asdict(f) for f in figures],
@@ -330,6 +377,38 @@ def main() -> None:
             indent=2,
         )
     )
+
+
+def flatness(figures: list[Figure], sizes: list[int]) -> list[Figure]:
+    """Peak memory of the largest pipeline, and how ingest memory grows with the input."""
+    out = []
+    largest = f"{sizes[-1]:,} rows"
+    peaks = [f.value for f in figures if f.figure == "peak memory" and largest in f.step]
+    if peaks:
+        peak = max(peaks)
+        out.append(Figure(f"pipeline {largest}", "peak memory of any step", peak, "MB",
+                          "<= 3000", peak <= 3000))  # fmt: skip
+    ingest = {f.step: f.value for f in figures if f.step.startswith("ingest") and
+              f.figure == "peak memory"}  # fmt: skip
+    if len(sizes) > 1 and len(ingest) == len(sizes):
+        small, big = ingest[f"ingest {sizes[0]:,} rows"], ingest[f"ingest {sizes[-1]:,} rows"]
+        growth = big / small
+        out.append(Figure(f"ingest {largest}", f"peak memory, {sizes[-1]:,} vs {sizes[0]:,} rows",
+                          growth, "x", "<= 1.5 (flat)", growth <= 1.5))  # fmt: skip
+    return out
+
+
+def print_table(figures: list[Figure], sizes: list[int]) -> None:
+    sizes_text = ", ".join(f"{n:,}" for n in sorted(sizes))
+    table = Table(title=f"tradetrace benchmarks ({platform.node()}, {os.cpu_count()} cores, "
+                        f"{sizes_text} rows, SYNTHETIC sample)")  # fmt: skip
+    for column in ("step", "figure", "value", "unit", "target", "ok"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for f in figures:
+        mark = "" if f.ok is None else ("yes" if f.ok else "NO")
+        value = f"{f.value:,.3f}" if abs(f.value) < 10 else f"{f.value:,.2f}"
+        table.add_row(f.step, f.figure, value, f.unit, f.target, mark)
+    Console(width=150).print(table)
 
 
 if __name__ == "__main__":

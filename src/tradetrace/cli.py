@@ -50,30 +50,46 @@ err = Console(stderr=True)
 
 DbOption = Annotated[
     Path | None,
-    typer.Option("--db", envvar="TRADETRACE_DB", help="Store file (default ./tradetrace.duckdb)."),
+    typer.Option(
+        "--db",
+        envvar="TRADETRACE_DB",
+        help="Store: a DuckDB file (default ./tradetrace.duckdb) or, with --backend spark, "
+        "a Parquet warehouse directory or Hadoop path (default ./tradetrace-warehouse).",
+    ),
+]
+BackendOption = Annotated[
+    str | None,
+    typer.Option(
+        "--backend",
+        envvar="TRADETRACE_BACKEND",
+        help="Engine: duckdb (embedded, default) or spark (PySpark; see docs/spark.md).",
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 class State:
     db: Path | None = None
+    backend: str | None = None
 
 
 @app.callback()
 def _global(
     db: DbOption = None,
+    backend: BackendOption = None,
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
 ) -> None:
     if version:
         out.print(__version__)
         raise typer.Exit()
     State.db = db
+    State.backend = backend
 
 
 def _store(read_only: bool = False):
     from tradetrace.store import open_store
 
-    return open_store(State.db, read_only=read_only)
+    return open_store(State.db, read_only=read_only, backend=State.backend)
 
 
 def print_json(data: object) -> None:
@@ -682,7 +698,7 @@ def serve(
     import uvicorn
 
     from tradetrace.api.app import create_app
-    from tradetrace.store import default_db_path
+    from tradetrace.store import default_backend, default_db_path
 
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -695,6 +711,10 @@ def serve(
         )
     if api_key is not None and len(api_key) < 16:
         raise TradetraceError("--api-key: use at least 16 characters")
+    if (State.backend or default_backend()) != "duckdb":
+        raise TradetraceError(
+            "serve reads a DuckDB store; the API and dashboard do not run on Spark"
+        )
     application = create_app(State.db or default_db_path(), api_key, cors_origin)
     err.print(f"dashboard: http://{host}:{port}/  (API spec: /openapi.json)")
     uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)

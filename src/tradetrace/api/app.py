@@ -39,7 +39,7 @@ from tradetrace import __version__
 from tradetrace.api.cache import Answers
 from tradetrace.api.snapshots import Snapshots
 from tradetrace.errors import InputError, StoreError, TradetraceError
-from tradetrace.store import Store
+from tradetrace.store import DuckDBStore as Store
 
 __all__ = ["Limits", "StorePool", "create_app"]
 

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from tradetrace.store import Store
+from tradetrace.store import DuckDBStore as Store
 
 __all__ = ["exposure", "find_entity", "graph", "ready", "report", "search", "watch_parent"]
 

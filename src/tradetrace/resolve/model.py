@@ -39,6 +39,12 @@ def _level(sql: str, label: str, m: float, u: float):
     return cll.CustomLevel(sql, label).configure(m_probability=m, u_probability=u)
 
 
+def _similar(column: str, threshold: float, label: str, m: float, u: float):
+    """Jaro-Winkler at or above ``threshold``, written in each engine's own dialect."""
+    level = cll.JaroWinklerLevel(column, threshold)
+    return level.configure(m_probability=m, u_probability=u, label_for_charts=label)
+
+
 def _name_comparison():
     not_comparable = (
         f"(name_script_l IN ({', '.join(NON_ALPHABETIC)})) <> "
@@ -50,18 +56,8 @@ def _name_comparison():
             cll.NullLevel("name_core"),
             _level("name_key_l = name_key_r", "same words", 0.60, 1e-5),
             _level("name_skeleton_l = name_skeleton_r", "same sound (cross-script)", 0.15, 1e-4),
-            _level(
-                "jaro_winkler_similarity(name_core_l, name_core_r) >= 0.92",
-                "near-identical spelling",
-                0.12,
-                5e-4,
-            ),
-            _level(
-                "jaro_winkler_similarity(name_core_l, name_core_r) >= 0.85",
-                "similar spelling",
-                0.06,
-                5e-3,
-            ),
+            _similar("name_core", 0.92, "near-identical spelling", 0.12, 5e-4),
+            _similar("name_core", 0.85, "similar spelling", 0.06, 5e-3),
             _level(not_comparable, "different scripts (not comparable)", 0.05, 0.05),
             cll.ElseLevel().configure(m_probability=0.02, u_probability=0.99),
         ],
@@ -85,12 +81,7 @@ def _address_comparison():
         comparison_levels=[
             cll.NullLevel("address_key"),
             _level("address_key_l = address_key_r", "same address", 0.50, 1e-5),
-            _level(
-                "jaro_winkler_similarity(address_key_l, address_key_r) >= 0.9",
-                "similar address",
-                0.20,
-                1e-3,
-            ),
+            _similar("address_key", 0.9, "similar address", 0.20, 1e-3),
             cll.ElseLevel().configure(m_probability=0.30, u_probability=0.99),
         ],
     )
@@ -136,10 +127,20 @@ class ScoredPairs:
     table: pa.Table  # party_a, party_b, match_probability, match_weight, <c>_level, <c>_weight
 
 
-def score(features: pa.Table, threshold: float = THRESHOLD) -> ScoredPairs:
-    """Score candidate pairs of party records with splink on an in-memory DuckDB."""
+def score(features: pa.Table, threshold: float = THRESHOLD, spark=None) -> ScoredPairs:
+    """Score candidate pairs of party records with splink.
+
+    On an in-memory DuckDB by default; with a Spark session, on splink's Spark backend
+    (the same settings, compiled to Spark SQL, the pairs computed on the cluster).
+    """
     if features.num_rows < 2:
         return ScoredPairs(_empty())
+    if spark is not None:
+        from splink import SparkAPI
+
+        linker = Linker(SparkAPI(spark_session=spark).register(features), settings(), log_level=40)
+        predictions = linker.inference.predict(threshold_match_probability=threshold)
+        return ScoredPairs(_evidence(predictions.as_spark_dataframe().toArrow()))
     con = duckdb.connect()
     try:
         db_api = DuckDBAPI(connection=con)

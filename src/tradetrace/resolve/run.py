@@ -48,7 +48,7 @@ def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
     """Score every party record pair the blocking proposes, cluster, and write entities."""
     records = store.to_arrow(party_records(store.table("declarations")))
     feats = features(records)
-    pairs = score(feats, threshold).table
+    pairs = score(feats, threshold, spark=store.spark).table
     return _write(store, records, feats, pairs)
 
 
@@ -78,7 +78,7 @@ def judgements(store: Store) -> list[Judgement]:
 
 def add_judgement(store: Store, judgement: Judgement) -> None:
     if not store.has_table("judgements"):
-        store.con.create_table("judgements", schema=JUDGEMENTS_SCHEMA)
+        store.create_table("judgements", JUDGEMENTS_SCHEMA)
     store.insert("judgements", pa.Table.from_pylist(judgement_rows([judgement])))
 
 

@@ -2,11 +2,12 @@
 
 No search engine: an in-memory inverted index over the names of ``list_entries``
 proposes candidates that share a distinctive word or a cross-script sound
-(``resolve.names`` skeleton) with the query, and each candidate is scored with the
-same name normalisation that resolves parties. Legal forms and generic words never
-carry a match ("TRADING LLC" matches nothing), identifier equality is decisive,
-and every match carries an explanation: which query name met which list name and
-how much each feature added.
+(``resolve.names`` skeleton) with the query, or whose whole name is one typing slip
+away from it; a quick C-speed spelling ratio ranks them, and those that can come near
+the threshold are scored with the same name normalisation that resolves parties.
+Legal forms and generic words never carry a match ("TRADING LLC" matches nothing),
+identifier equality is decisive, and every match carries an explanation: which query
+name met which list name and how much each feature added.
 
 Defaults (``MatchConfig``): a match needs a score of at least 0.85. The score is
 the name similarity (0–1), plus 0.05 when a country agrees or minus 0.10 when
@@ -17,17 +18,20 @@ an equal INN / OGRN / IMO sets it to 1.0 whatever the name.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from tradetrace.resolve.identifiers import normalise_inn
 from tradetrace.resolve.names import NameForms, analyse_name, name_similarity
 
 DECISIVE_IDENTIFIERS = ("inn", "ogrn", "imo")
+#: Names up to this long (without spaces) are also found one slip away (see ``index_keys``).
+MAX_TYPO_LENGTH = 16
 ORGANISATIONS = {"Company", "Organization", "LegalEntity"}
 
 
@@ -39,8 +43,16 @@ class MatchConfig:
     schema_penalty: float = 0.15
     weak_alias_penalty: float = 0.05
     max_token_frequency: int = 400  # words on more list names than this propose nothing
-    max_candidates: int = 60  # by shared words and sounds ...
-    max_scored: int = 20  # ... of which the closest by a quick C-speed ratio are fully scored
+    # names sharing words, sounds or a slip with the query, best-voted first (all of them
+    # but in freak cases: names made of words many list names share need them all) ...
+    max_candidates: int = 2000
+    # ... whose distinct spellings a quick C-speed ratio ranks (less the schema and
+    # weak-alias penalties the names would carry); the closest ``min_scored`` are fully
+    # scored, and every other within ``quick_margin`` points of the threshold, up to
+    # ``max_scored`` spellings
+    min_scored: int = 8
+    quick_margin: float = 15.0
+    max_scored: int = 400
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,12 @@ class _Name:
 
 
 class ListIndex:
-    """Names of every list entry, indexed by distinctive word and by skeleton."""
+    """Names of every list entry, indexed by distinctive word, by skeleton and by slip.
+
+    Lists repeat names (one firm on three lists, an alias equal to the primary name), and
+    the name similarity depends on the core alone, so candidates are ranked and scored
+    once per distinct core (``cores``; ``name_core`` maps each name to its core).
+    """
 
     def __init__(self, entries: pa.Table, config: MatchConfig | None = None):
         self.config = config or MatchConfig()
@@ -95,6 +112,24 @@ class ListIndex:
             for token, ids in self.by_token.items()
             if len(ids) <= self.config.max_token_frequency
         }
+        core_ids: dict[str, int] = {}
+        self.cores: list[NameForms] = []
+        self.core_names: list[list[int]] = []
+        name_core = []
+        for name_id, name in enumerate(self.names):
+            core = core_ids.get(name.forms.core)
+            if core is None:
+                core = core_ids[name.forms.core] = len(self.cores)
+                self.cores.append(name.forms)
+                self.core_names.append([])
+            self.core_names[core].append(name_id)
+            name_core.append(core)
+        self.name_core = np.array(name_core, dtype=np.int64)
+        # what the quick ratio compares: words sorted, and the name without spaces
+        self._sorted_cores = [" ".join(sorted(f.tokens)) for f in self.cores]
+        self._compact_cores = [f.core.replace(" ", "") for f in self.cores]
+        self._skeletons = np.array([f.skeleton for f in self.cores], dtype=str)
+        self._penalties: dict[tuple, np.ndarray] = {}
 
     def _add(self, entry: int, text: str | None, alias_type: str) -> None:
         if not text:
@@ -104,55 +139,129 @@ class ListIndex:
             return
         index = len(self.names)
         self.names.append(_Name(entry, text, alias_type, forms))
-        for token in _index_keys(forms):
+        for token in index_keys(forms):
             self.by_token[token].append(index)
 
-    def candidates(self, forms: NameForms) -> list[int]:
-        """Name ids sharing the most distinctive words or sounds with the query."""
-        votes: dict[int, int] = defaultdict(int)
-        for token in _index_keys(forms):
-            weight = 10 if token[0] in "#=" else 1  # a whole-name key outranks shared words
-            for name_id in self.by_token.get(token, ()):
-                votes[name_id] += weight
-        ranked = sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
-        if len(ranked) <= self.config.max_scored:
-            return ranked
-        quick = {
-            n: max(
-                fuzz.token_set_ratio(forms.core, self.names[n].forms.core),
-                100.0 if forms.skeleton == self.names[n].forms.skeleton else 0.0,
-            )
-            for n in ranked
-        }
-        # keep the closest spellings, and every name spelled like them (lists repeat names)
-        cores: set[str] = set()
-        kept = []
-        for n in sorted(ranked, key=lambda n: (-quick[n], n)):
-            core = self.names[n].forms.core
-            if core not in cores and len(cores) >= self.config.max_scored:
-                continue
-            cores.add(core)
-            kept.append(n)
-        return kept
+    def ranked(self, forms: NameForms) -> list[int]:
+        """Name ids sharing words, sounds or a slip with the query, best-voted first.
 
-    def match(self, query: Query, all_scores: bool = False) -> list[Match]:
-        """Best match per list entry at or above the threshold (all candidates if asked)."""
+        ``screen`` computes the same ranking for a whole store as a join in the engine
+        (``screen.candidates``) and passes it to :meth:`match`.
+        """
+        votes = self._votes(forms)
+        return sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
+
+    def _votes(self, forms: NameForms) -> Counter[int]:
+        votes: Counter[int] = Counter()
+        for token in index_keys(forms):
+            ids = self.by_token.get(token)
+            if ids is None:
+                continue
+            weight = key_weight(token)
+            if weight == 1:
+                votes.update(ids)  # counted in C
+            else:
+                for name_id in ids:
+                    votes[name_id] += weight
+        return votes
+
+    def _proposed(self, forms: NameForms) -> list[int]:
+        """:meth:`ranked`, in no particular order when nothing has to be cut (cheaper)."""
+        votes = self._votes(forms)
+        if len(votes) <= self.config.max_candidates:
+            return list(votes)
+        return sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
+
+    def candidates(
+        self, forms: NameForms, ranked: list[int] | None = None, query: Query | None = None
+    ) -> list[int]:
+        """The names worth scoring (every name of :meth:`candidate_cores`), closest first."""
+        return [n for c in self.candidate_cores(forms, ranked, query) for n in self.core_names[c]]
+
+    def candidate_cores(
+        self, forms: NameForms, ranked: list[int] | None = None, query: Query | None = None
+    ) -> list[int]:
+        """The distinct cores of the proposed names that are worth scoring, closest first.
+
+        A quick ratio ranks them: the better of the Indel ratios of the sorted words and
+        of the names without spaces, 100 for an equal skeleton, less 100 × the smallest
+        schema and weak-alias penalty the core's names would carry against ``query``. The
+        closest ``min_scored`` are kept, and every other within ``quick_margin`` points
+        of the threshold (less the country bonus when the query has a country), up to
+        ``max_scored``: a fixed number would cut off names made of words that many list
+        names share ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ...").
+        """
+        config = self.config
+        names = self._proposed(forms) if ranked is None else ranked
+        if not names:
+            return []
+        cores = np.unique(self.name_core[names])  # sorted: ties go to the first core
+        quick = np.maximum(
+            process.cdist(
+                [" ".join(sorted(forms.tokens))],
+                [self._sorted_cores[c] for c in cores.tolist()],
+                scorer=fuzz.ratio,
+                dtype=np.float32,
+            )[0],
+            process.cdist(
+                [forms.core.replace(" ", "")],
+                [self._compact_cores[c] for c in cores.tolist()],
+                scorer=fuzz.ratio,
+                dtype=np.float32,
+            )[0],
+        )
+        quick[self._skeletons[cores] == forms.skeleton] = 100.0
+        quick -= 100.0 * self._penalty(query.schema if query is not None else "Company")[cores]
+        order = np.argsort(-quick, kind="stable")
+        bonus = config.country_bonus if query is not None and query.country else 0.0
+        near = np.count_nonzero(quick >= 100.0 * (config.threshold - bonus) - config.quick_margin)
+        keep = min(max(config.min_scored, int(near)), config.max_scored)
+        return cores[order[:keep]].tolist()
+
+    def _penalty(self, schema: str | None) -> np.ndarray:
+        """Per core, the smallest schema and weak-alias penalty of its names (cached)."""
+        config = self.config
+        key = (schema, config.schema_penalty, config.weak_alias_penalty)
+        penalty = self._penalties.get(key)
+        if penalty is None:
+            penalty = np.zeros(len(self.cores), dtype=np.float32)
+            for core, name_ids in enumerate(self.core_names):
+                penalty[core] = min(
+                    (0.0 if _schemas_compatible(schema, self.entries[n.entry]["schema"])
+                     else config.schema_penalty)
+                    + (config.weak_alias_penalty if n.alias_type == "weak" else 0.0)
+                    for n in (self.names[i] for i in name_ids)
+                )  # fmt: skip
+            self._penalties[key] = penalty
+        return penalty
+
+    def match(
+        self, query: Query, all_scores: bool = False, ranked: list[int] | None = None
+    ) -> list[Match]:
+        """Best match per list entry at or above the threshold (all candidates if asked).
+
+        ``ranked``: the query's candidates as :meth:`ranked` orders them, when the caller
+        has them already.
+        """
         forms = analyse_name(query.name)
         best: dict[int, Match] = {}
         for entry_id in self._identifier_hits(query):
             best[entry_id] = self._identifier_match(query, entry_id)
         if not forms.generic and forms.core:
             floor = -1.0 if all_scores else self.config.threshold
-            for name_id in self.candidates(forms):
-                name = self.names[name_id]
-                current = best.get(name.entry)
-                similarity = screening_similarity(forms, name.forms)
+            for core in self.candidate_cores(forms, ranked, query):
+                similarity = screening_similarity(forms, self.cores[core])
                 ceiling = similarity + self.config.country_bonus
-                if ceiling < floor or (current is not None and ceiling <= current.score):
-                    continue  # cannot reach the threshold or beat this entry's best
-                match = self._score(query, forms, name, similarity)
-                if current is None or match.score > current.score:
-                    best[name.entry] = match
+                if ceiling < floor:
+                    continue  # cannot reach the threshold
+                for name_id in self.core_names[core]:
+                    name = self.names[name_id]
+                    current = best.get(name.entry)
+                    if current is not None and ceiling <= current.score:
+                        continue  # cannot beat this entry's best
+                    match = self._score(query, forms, name, similarity)
+                    if current is None or match.score > current.score:
+                        best[name.entry] = match
         matches = [m for m in best.values() if all_scores or m.score >= self.config.threshold]
         return sorted(matches, key=lambda m: (-m.score, m.list, m.list_entity_id))
 
@@ -243,19 +352,33 @@ def screening_similarity(a: NameForms, b: NameForms) -> float:
     return score
 
 
-def _index_keys(forms: NameForms) -> set[str]:
-    """Words, sounds (``~``), the words in any order (``#``) and the name without spaces (``=``).
+def key_weight(token: str) -> int:
+    """A whole-name key outranks shared words."""
+    return 10 if token[0] in "#=" else 1
 
-    The last two keep names made of common words ("Muhammad Hassan") and names split
+
+def index_keys(forms: NameForms) -> set[str]:
+    """Words, sounds (``~``), the words in any order (``#``), the name without spaces
+    (``=``) and, for a short name, its slips (``-``).
+
+    ``#`` and ``=`` keep names made of common words ("Muhammad Hassan") and names split
     differently ("ALHARAMAIN" / "AL-HARAMAIN") findable when their words are too common
-    to propose anything on their own.
+    to propose anything on their own. ``-`` holds the name without spaces and each copy
+    of it with one letter dropped, so two names meet there when a letter was left out,
+    added or changed ("ICI" / "ICEI", "NIKIET" / "NIIET", "PARTONSANAT" / "PARTO SANAT"):
+    a one-word name with a slip shares no word, and often no sound, with the original.
     """
-    return {
+    compact = forms.core.replace(" ", "")
+    keys = {
         *forms.tokens,
         *(f"~{s}" for s in forms.skeleton.split()),
         f"#{forms.key}",
-        "=" + forms.core.replace(" ", ""),
+        "=" + compact,
     }
+    if 3 <= len(compact) <= MAX_TYPO_LENGTH:
+        keys.add("-" + compact)
+        keys.update("-" + compact[:i] + compact[i + 1 :] for i in range(len(compact)))
+    return keys
 
 
 def _schemas_compatible(query: str | None, entry: str | None) -> bool:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from functools import partial
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
 from tradetrace.errors import StoreError
+from tradetrace.screen.candidates import ranked_by_alias, ranked_candidates
 from tradetrace.screen.match import ListIndex, MatchConfig, Query
 from tradetrace.store import Store
 
@@ -49,29 +51,40 @@ def current_entries(store: Store) -> pa.Table:
 
 
 def screen_entities(store: Store, config: MatchConfig | None = None) -> dict:
-    """Screen every alias of every entity; write ``matches`` and the screening view."""
+    """Screen every alias of every entity; write ``matches`` and the screening view.
+
+    Candidates come from a join in the engine (:mod:`.candidates`), scoring from the same
+    matcher ``screen-name`` uses, run batch by batch where the data lives.
+    """
     if not store.has_table("entities"):
         raise StoreError("no entities yet; run `tradetrace resolve` first")
     index = ListIndex(current_entries(store), config)
-    entities = store.to_arrow(store.table("entities")).to_pylist()
-    rows: list[dict] = []
-    for entity in entities:
-        rows.extend(_entity_matches(index, entity))
-    store.replace_table("matches", pa.Table.from_pylist(rows, schema=MATCHES_SCHEMA))
+    entities = store.table("entities")
+    ranked = ranked_candidates(store, entities, index)
+    queries = entities.left_join(ranked, "entity_id").select(entities, ranked.ranked)
+    matches = store.map_batches(queries, partial(_match_batch, index), MATCHES_SCHEMA)
+    store.replace_table("matches", matches.order_by(["entity_id", "list", "list_entity_id"]))
     _screening_view(store)
-    return {
-        "entities": len(entities),
-        "matched_entities": len({r["entity_id"] for r in rows}),
-        "matches": len(rows),
-    }
+    m = store.table("matches")
+    counts = store.to_arrow(
+        m.aggregate(matched_entities=m.entity_id.nunique(), matches=m.count())
+    ).to_pylist()[0]
+    return {"entities": store.count("entities"), **counts}
 
 
-def _entity_matches(index: ListIndex, entity: dict) -> list[dict]:
+def _match_batch(index: ListIndex, batch: pa.RecordBatch) -> pa.RecordBatch:
+    rows: list[dict] = []
+    for entity in batch.to_pylist():
+        rows.extend(_entity_matches(index, entity, ranked_by_alias(entity["ranked"])))
+    return pa.RecordBatch.from_pylist(rows, schema=MATCHES_SCHEMA)
+
+
+def _entity_matches(index: ListIndex, entity: dict, ranked: dict[int, list[int]]) -> list[dict]:
     identifiers = tuple(entity["identifiers"] or ())
     best: dict[tuple[str, str], dict] = {}
-    for alias in entity["aliases"] or [{"name": entity["name"]}]:
+    for position, alias in enumerate(entity["aliases"] or [{"name": entity["name"]}]):
         query = Query(alias["name"], entity["country"], "Company", identifiers)
-        for m in index.match(query):
+        for m in index.match(query, ranked=ranked.get(position, [])):
             key = (m.list, m.list_entity_id)
             if key not in best or m.score > best[key]["score"]:
                 best[key] = {

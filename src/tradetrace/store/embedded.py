@@ -1,16 +1,9 @@
-"""The store: the one module that knows which backend holds the data.
+"""The embedded store: one DuckDB file (``--db``, ``TRADETRACE_DB``, default
+``./tradetrace.duckdb``), the default backend.
 
-Callers get Ibis tables and hand back Ibis expressions or Arrow data; they never
-see a connection. The embedded default is a DuckDB file (``--db``,
-``TRADETRACE_DB``, default ``./tradetrace.duckdb``).
-
-Atomic loads use a commit log rather than one long transaction: rows are written
-to ``declaration_rows`` / ``quarantine_rows`` batch by batch, and become visible
-in the views ``declarations`` / ``quarantine`` only once their run is recorded in
-``ingest_runs`` (one single-row insert: the commit point). A crash leaves
-invisible rows that the next writer discards. Readers therefore always see a
-file either wholly or not at all, and memory stays flat (a DuckDB transaction
-keeps every batch it scanned alive until it commits).
+One writing process or several reading ones: writers wait for the file lock (bounded
+by ``TRADETRACE_LOCK_TIMEOUT``), and the API serves consistent copies
+(:func:`copy_consistent`) so it never holds the live file.
 """
 
 from __future__ import annotations
@@ -27,33 +20,20 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tradetrace import __version__
 from tradetrace.errors import StoreError
-from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
+from tradetrace.store.base import COMMITTED_VIEWS, Insert, Store
 
 DEFAULT_DB = "tradetrace.duckdb"
-#: view → table: the view shows the rows of committed ingest runs only.
-COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine_rows"}
 #: The engine spills to disk beyond this, so memory stays flat however large the input.
 DEFAULT_MEMORY_LIMIT = "1GB"
-SCHEMA_VERSION = "1"
 #: Seconds a command waits for another process's lock on the store file.
 DEFAULT_LOCK_TIMEOUT = 30.0
 
-TABLES = {
-    "declaration_rows": declarations_schema(),
-    "quarantine_rows": QUARANTINE_SCHEMA,
-    "ingest_runs": INGEST_RUNS_SCHEMA,
-    "meta": ibis.schema({"key": "string", "value": "string"}),
-}
 
+class DuckDBStore(Store):
+    """A DuckDB file through Ibis."""
 
-def default_db_path() -> Path:
-    return Path(os.environ.get("TRADETRACE_DB") or DEFAULT_DB)
-
-
-class Store:
-    """An open store. Use :func:`open_store` (a context manager) to get one."""
+    backend = "duckdb"
 
     def __init__(self, path: Path | str, read_only: bool = False):
         self.path = Path(path)
@@ -70,19 +50,6 @@ class Store:
 
     # -- schema ---------------------------------------------------------------------------------
 
-    def _ensure_tables(self) -> None:
-        existing = set(self.con.list_tables())
-        for name, schema in TABLES.items():
-            if name not in existing:
-                self.con.create_table(name, schema=schema)
-        runs = self.table("ingest_runs")
-        for view, rows in COMMITTED_VIEWS.items():
-            table = self.table(rows)
-            self.create_view(view, table.filter(table.ingest_id.isin(runs.ingest_id)))
-        if self.meta("schema_version") is None:
-            self.set_meta("schema_version", SCHEMA_VERSION)
-        self.discard_uncommitted()
-
     def discard_uncommitted(self, ingest_id: str | None = None) -> None:
         """Delete rows of runs that never committed (all of them, or one run's)."""
         for rows in COMMITTED_VIEWS.values():
@@ -94,32 +61,14 @@ class Store:
             else:
                 self._raw(f'DELETE FROM "{rows}" WHERE ingest_id = ?', [ingest_id])
 
-    def meta(self, key: str) -> str | None:
-        if "meta" not in self.con.list_tables():
-            return None
-        rows = self._raw("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
-        return rows[0][0] if rows else None
-
     def set_meta(self, key: str, value: str) -> None:
         self._raw("DELETE FROM meta WHERE key = ?", [key])
         self._raw("INSERT INTO meta VALUES (?, ?)", [key, value])
 
     # -- reading --------------------------------------------------------------------------------
 
-    def table(self, name: str) -> ir.Table:
-        try:
-            return self.con.table(name)
-        except Exception as exc:  # ibis raises backend-specific types for a missing table
-            raise StoreError(f"{self.path}: no table {name!r} (has the step run?)") from exc
-
     def has_table(self, name: str) -> bool:
         return name in self.con.list_tables()
-
-    def to_arrow(self, expr: ir.Expr) -> pa.Table:
-        return self.con.to_pyarrow(expr)
-
-    def count(self, name: str) -> int:
-        return int(self.table(name).count().to_pyarrow().as_py())
 
     def query(self, sql: str) -> pa.Table:
         """Run one user-written SELECT; anything that could write or escape is refused."""
@@ -156,6 +105,9 @@ class Store:
         condition = " AND ".join(f'"{column}" = ?' for column in equal)
         self._raw(f'DELETE FROM "{name}" WHERE {condition}', list(equal.values()))
 
+    def create_table(self, name: str, schema: ibis.Schema) -> None:
+        self.con.create_table(name, schema=schema)
+
     def create_view(self, name: str, expr: ir.Table) -> None:
         """A stored view of an Ibis expression.
 
@@ -184,39 +136,20 @@ class Store:
             self.con.con.unregister("_arrow")
         return self.con.table(name)
 
-    def prepared(self, expr: ir.Table) -> str:
-        """Compile an expression once, to run it on many staged batches."""
-        return str(self.con.compile(expr))
-
-    def prepared_insert(self, name: str, expr: ir.Table) -> str:
-        """Compile ``INSERT INTO name SELECT …`` once; :meth:`run_prepared` runs it."""
-        columns = ", ".join(f'"{c}"' for c in expr.columns)
-        return f'INSERT INTO "{name}" ({columns}) {self.prepared(expr)}'
-
-    def run_prepared(self, sql: str) -> int:
-        """Run a prepared statement; the number of rows it changed."""
-        [(count,)] = self._raw(sql).fetchall()
+    def run_prepared(self, insert: Insert) -> int:
+        columns = ", ".join(f'"{c}"' for c in insert.columns)
+        [(count,)] = self._raw(
+            f'INSERT INTO "{insert.table}" ({columns}) {insert.select}'
+        ).fetchall()
         return int(count)
 
     def run_prepared_into(self, name: str, sql: str) -> ir.Table:
         self._raw(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
         return self.con.table(name)
 
-    @contextmanager
-    def cached(self, expr: ir.Table) -> Iterator[ir.Table]:
-        """``expr`` computed once into a temporary table for several queries, then dropped."""
-        with expr.cache() as table:
-            yield table
-
-    def reference(self, name: str, build) -> ir.Table:
-        """A reference table, built once per package version by ``build() -> pa.Table``."""
-        key = f"ref:{name}"
-        if not self.has_table(name) or self.meta(key) != __version__:
-            if self.read_only:
-                raise StoreError(f"{self.path}: reference table {name!r} missing")
-            self.replace_table(name, build())
-            self.set_meta(key, __version__)
-        return self.table(name)
+    def map_batches(self, expr: ir.Table, fn, schema: pa.Schema) -> ir.Table:
+        batches = (fn(batch) for batch in self.con.to_pyarrow_batches(expr))
+        return self.stage_copy("_mapped", pa.Table.from_batches(batches, schema=schema))
 
     def close(self) -> None:
         self.con.disconnect()
@@ -290,12 +223,3 @@ def copy_consistent(path: Path, dest: Path) -> tuple[int, ...] | None:
         return fingerprint
     finally:
         reader.close()
-
-
-@contextmanager
-def open_store(path: Path | str | None = None, read_only: bool = False) -> Iterator[Store]:
-    store = Store(path or default_db_path(), read_only=read_only)
-    try:
-        yield store
-    finally:
-        store.close()

@@ -1,0 +1,187 @@
+"""What every store does, whichever engine holds the data.
+
+A store hands out Ibis tables and takes back Ibis expressions or Arrow data; callers
+never see a connection, so every query in tradetrace is written once and runs on the
+embedded DuckDB file (:mod:`.embedded`) or on Spark over Parquet (:mod:`.spark`).
+
+Atomic loads use a commit log rather than one long transaction: rows are written to
+``declaration_rows`` / ``quarantine_rows`` batch by batch and become visible in the
+views ``declarations`` / ``quarantine`` only once their run is recorded in
+``ingest_runs`` (one single-row insert: the commit point). A crash leaves invisible rows
+that the next writer discards. Readers therefore see a file wholly or not at all, and
+memory stays flat.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from tradetrace import __version__
+from tradetrace.errors import StoreError
+from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
+
+#: view → table: the view shows the rows of committed ingest runs only.
+COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine_rows"}
+SCHEMA_VERSION = "1"
+
+TABLES = {
+    "declaration_rows": declarations_schema(),
+    "quarantine_rows": QUARANTINE_SCHEMA,
+    "ingest_runs": INGEST_RUNS_SCHEMA,
+    "meta": ibis.schema({"key": "string", "value": "string"}),
+}
+
+
+@dataclass(frozen=True)
+class Insert:
+    """``INSERT INTO table SELECT …`` compiled once (see :meth:`Store.prepared_insert`)."""
+
+    table: str
+    columns: tuple[str, ...]
+    select: str
+
+
+class Store(ABC):
+    """An open store. Use :func:`tradetrace.store.open_store` (a context manager) to get one."""
+
+    backend = "abstract"
+    #: The Spark session when the store runs on Spark (splink and UDFs run there too).
+    spark = None
+    con: ibis.BaseBackend
+    path: object
+    read_only: bool
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _ensure_tables(self) -> None:
+        for name, schema in TABLES.items():
+            if not self.has_table(name):
+                self.create_table(name, schema)
+        runs = self.table("ingest_runs")
+        for view, rows in COMMITTED_VIEWS.items():
+            table = self.table(rows)
+            self.create_view(view, table.filter(table.ingest_id.isin(runs.ingest_id)))
+        if self.meta("schema_version") is None:
+            self.set_meta("schema_version", SCHEMA_VERSION)
+        self.discard_uncommitted()
+
+    def meta(self, key: str) -> str | None:
+        if not self.has_table("meta"):
+            return None
+        meta = self.table("meta")
+        rows = self.to_arrow(meta.filter(meta.key == key).select("value"))
+        return rows["value"][0].as_py() if rows.num_rows else None
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def table(self, name: str) -> ir.Table:
+        try:
+            return self.con.table(name)
+        except Exception as exc:  # ibis raises backend-specific types for a missing table
+            raise StoreError(f"{self.path}: no table {name!r} (has the step run?)") from exc
+
+    def to_arrow(self, expr: ir.Expr) -> pa.Table:
+        return self.con.to_pyarrow(expr)
+
+    def count(self, name: str) -> int:
+        return int(self.to_arrow(self.table(name).count()).as_py())
+
+    @contextmanager
+    def cached(self, expr: ir.Table) -> Iterator[ir.Table]:
+        """``expr`` computed once for several queries, then dropped."""
+        with expr.cache() as table:
+            yield table
+
+    def reference(self, name: str, build) -> ir.Table:
+        """A reference table, built once per package version by ``build() -> pa.Table``."""
+        key = f"ref:{name}"
+        if not self.has_table(name) or self.meta(key) != __version__:
+            if self.read_only:
+                raise StoreError(f"{self.path}: reference table {name!r} missing")
+            self.replace_table(name, build())
+            self.set_meta(key, __version__)
+        return self.table(name)
+
+    def prepared(self, expr: ir.Table) -> str:
+        """Compile an expression once, to run it on many staged batches."""
+        return str(self.con.compile(expr))
+
+    def prepared_insert(self, name: str, expr: ir.Table) -> Insert:
+        """Compile ``INSERT INTO name SELECT …`` once; :meth:`run_prepared` runs it."""
+        return Insert(name, tuple(expr.columns), self.prepared(expr))
+
+    # -- what each engine provides -------------------------------------------------------------
+
+    @abstractmethod
+    def has_table(self, name: str) -> bool:
+        """Whether a table or view of that name exists."""
+
+    @abstractmethod
+    def create_table(self, name: str, schema: ibis.Schema) -> None:
+        """An empty table of that schema."""
+
+    @abstractmethod
+    def create_view(self, name: str, expr: ir.Table) -> None:
+        """A stored view of an Ibis expression (kept across sessions)."""
+
+    @abstractmethod
+    def set_meta(self, key: str, value: str) -> None:
+        """Set one ``meta`` key."""
+
+    @abstractmethod
+    def discard_uncommitted(self, ingest_id: str | None = None) -> None:
+        """Delete rows of runs that never committed (all of them, or one run's)."""
+
+    @abstractmethod
+    def query(self, sql: str) -> pa.Table:
+        """Run one user-written SELECT; anything that could write is refused."""
+
+    @abstractmethod
+    def atomic(self):
+        """Several small writes that readers must see together, where the engine can."""
+
+    @abstractmethod
+    def delete_where(self, name: str, equal: dict[str, object]) -> None:
+        """Delete the rows whose columns equal the given values."""
+
+    @abstractmethod
+    def insert(self, name: str, data: ir.Table | pa.Table) -> None:
+        """Append rows to a table."""
+
+    @abstractmethod
+    def replace_table(self, name: str, data: pa.Table | ir.Table) -> None:
+        """Create or replace a table with these rows (an expression may read the table itself)."""
+
+    @abstractmethod
+    def stage(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
+        """Expose an Arrow batch to the engine under ``name`` for this session."""
+
+    @abstractmethod
+    def stage_copy(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
+        """Copy an Arrow batch into a session table the engine knows the size of."""
+
+    @abstractmethod
+    def run_prepared(self, insert: Insert) -> int:
+        """Run a prepared insert; the number of rows it wrote."""
+
+    @abstractmethod
+    def run_prepared_into(self, name: str, sql: str) -> ir.Table:
+        """Materialise a prepared SELECT as the session table ``name``."""
+
+    @abstractmethod
+    def map_batches(self, expr: ir.Table, fn, schema: pa.Schema) -> ir.Table:
+        """``fn(pa.RecordBatch) -> pa.RecordBatch`` (of ``schema``) over every batch of ``expr``.
+
+        Runs where the data lives: in process on DuckDB, on Python workers on Spark.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
