@@ -162,6 +162,7 @@ class SparkStore(Store):
         self.spark = spark_session().newSession()
         self.con = ibis.pyspark.connect(self.spark)
         self.files = Warehouse(self.spark, self.path)
+        self._kept: dict = {}
         context = self.spark.sparkContext
         if not context.getCheckpointDir():  # splink breaks long query lineages there
             context.setCheckpointDir(self.files.path("_checkpoints"))
@@ -349,10 +350,12 @@ class SparkStore(Store):
         return self.con.table(name)
 
     def stage_copy(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
-        return self.stage(name, batch)
+        """Converted from Arrow once into Spark's memory (every step reads it again)."""
+        self._keep(name, self._frame(batch)).createOrReplaceTempView(name)
+        return self.con.table(name)
 
     def run_prepared(self, insert: Insert) -> int:
-        frame = self.spark.sql(insert.select).select(*insert.columns).localCheckpoint()
+        frame = self._keep("_insert", self.spark.sql(insert.select).select(*insert.columns))
         count = frame.count()
         if count:
             self._write(insert.table, self._cast(frame, insert.table), "append")
@@ -360,8 +363,16 @@ class SparkStore(Store):
         return count
 
     def run_prepared_into(self, name: str, sql: str) -> ir.Table:
-        self.spark.sql(sql).localCheckpoint().createOrReplaceTempView(name)
+        self._keep(name, self.spark.sql(sql)).createOrReplaceTempView(name)
         return self.con.table(name)
+
+    def _keep(self, name: str, frame):
+        """Cache a session table (computed once, when first used); drop its previous one."""
+        previous = self._kept.pop(name, None)
+        if previous is not None:
+            previous.unpersist()
+        self._kept[name] = frame = frame.cache()
+        return frame
 
     def map_batches(self, expr: ir.Table, fn, schema: pa.Schema) -> ir.Table:
         from pyspark.sql.pandas.types import from_arrow_schema
