@@ -39,7 +39,7 @@ from tradetrace import __version__
 from tradetrace.api.cache import Answers
 from tradetrace.api.snapshots import Snapshots
 from tradetrace.errors import InputError, StoreError, TradetraceError
-from tradetrace.store import DuckDBStore as Store
+from tradetrace.store import DuckDBStore
 
 __all__ = ["Limits", "StorePool", "create_app"]
 
@@ -74,7 +74,7 @@ class StorePool:
     def __init__(self, live: Path):
         self.live = Path(live)
         self._local = threading.local()
-        self._opened: list[Store] = []
+        self._opened: list[DuckDBStore] = []
         self._lock = threading.Lock()
         self._generation = 0
         self._snapshots: Snapshots | None = None
@@ -88,7 +88,7 @@ class StorePool:
         return snapshots.refresh()
 
     @contextmanager
-    def store(self) -> Iterator[Store]:
+    def store(self) -> Iterator[DuckDBStore]:
         path = self.path
         kept = getattr(self._local, "kept", None)
         if kept is None or kept[0] != self._generation or kept[1] != path:
@@ -96,7 +96,7 @@ class StorePool:
                 if kept is not None and kept[2] in self._opened:
                     self._opened.remove(kept[2])
                     kept[2].close()
-                store = Store(path, read_only=True)
+                store = DuckDBStore(path, read_only=True)
                 self._opened.append(store)
                 kept = self._local.kept = (self._generation, path, store)
         yield kept[2]

@@ -18,20 +18,20 @@ import threading
 import time
 from typing import Any
 
-from tradetrace.store import DuckDBStore as Store
+from tradetrace.store import DuckDBStore
 
 __all__ = ["exposure", "find_entity", "graph", "ready", "report", "search", "watch_parent"]
 
-_open: dict[str, tuple[tuple, Store]] = {}
+_open: dict[str, tuple[tuple, DuckDBStore]] = {}
 
 
-def _store(path: str, version: tuple) -> Store:
+def _store(path: str, version: tuple) -> DuckDBStore:
     kept = _open.get(path)
     if kept is not None and kept[0] == version:
         return kept[1]
     for other in list(_open):  # an older version or an older snapshot: let it go
         _open.pop(other)[1].close()
-    store = Store(path, read_only=True)
+    store = DuckDBStore(path, read_only=True)
     _open[path] = (version, store)
     return store
 
