@@ -27,7 +27,7 @@ import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from tradetrace.resolve.identifiers import normalise_inn
-from tradetrace.resolve.names import NameForms, analyse_name, name_similarity
+from tradetrace.resolve.names import GENERIC_WORDS, NameForms, analyse_name, name_similarity
 
 DECISIVE_IDENTIFIERS = ("inn", "ogrn", "imo")
 #: Names up to this long (without spaces) are also found one slip away (see ``index_keys``).
@@ -43,8 +43,8 @@ class MatchConfig:
     schema_penalty: float = 0.15
     weak_alias_penalty: float = 0.05
     max_token_frequency: int = 400  # words on more list names than this propose nothing
-    # names sharing words, sounds or a slip with the query, best-voted first (all of them
-    # but in freak cases: names made of words many list names share need them all) ...
+    # names sharing words, sounds or a slip with the query, best-voted first: in practice
+    # all of them, as names made of words many list names share need the lot ...
     max_candidates: int = 2000
     # ... whose distinct spellings a quick C-speed ratio ranks (less the schema and
     # weak-alias penalties the names would carry); the closest ``min_scored`` are fully
@@ -115,7 +115,7 @@ class ListIndex:
         core_ids: dict[str, int] = {}
         self.cores: list[NameForms] = []
         self.core_names: list[list[int]] = []
-        name_core = []
+        name_core: list[int] = []
         for name_id, name in enumerate(self.names):
             core = core_ids.get(name.forms.core)
             if core is None:
@@ -124,11 +124,21 @@ class ListIndex:
                 self.core_names.append([])
             self.core_names[core].append(name_id)
             name_core.append(core)
-        self.name_core = np.array(name_core, dtype=np.int64)
-        # what the quick ratio compares: words sorted, and the name without spaces
-        self._sorted_cores = [" ".join(sorted(f.tokens)) for f in self.cores]
-        self._compact_cores = [f.core.replace(" ", "") for f in self.cores]
-        self._skeletons = np.array([f.skeleton for f in self.cores], dtype=str)
+        self.name_core = name_core
+        # the same keys by core (all names of a core have the same keys), and what the
+        # quick ratio compares: the words sorted, the name without spaces, the skeleton
+        self._by_core = {
+            token: list(dict.fromkeys(map(name_core.__getitem__, ids)))
+            for token, ids in self.by_token.items()
+        }
+        self._sorted_cores = _strings(" ".join(sorted(f.tokens)) for f in self.cores)
+        self._distinct_cores = _strings(_distinctive(f.tokens) for f in self.cores)
+        self._compact_cores = _strings(f.core.replace(" ", "") for f in self.cores)
+        skeletons: dict[str, int] = {}
+        self._skeleton_ids = np.array(
+            [skeletons.setdefault(f.skeleton, len(skeletons)) for f in self.cores], np.int64
+        )
+        self._skeleton_codes = skeletons
         self._penalties: dict[tuple, np.ndarray] = {}
 
     def _add(self, entry: int, text: str | None, alias_type: str) -> None:
@@ -165,12 +175,25 @@ class ListIndex:
                     votes[name_id] += weight
         return votes
 
-    def _proposed(self, forms: NameForms) -> list[int]:
-        """:meth:`ranked`, in no particular order when nothing has to be cut (cheaper)."""
-        votes = self._votes(forms)
+    def _proposed_cores(self, forms: NameForms) -> list[int]:
+        """The cores of :meth:`ranked`'s names, by id (as :meth:`candidate_cores` orders
+        the cores of a ``ranked`` given by the caller: both break ties alike)."""
+        votes: Counter[int] = Counter()
+        for token in index_keys(forms):
+            ids = self._by_core.get(token)
+            if ids is None:
+                continue
+            weight = key_weight(token)
+            if weight == 1:
+                votes.update(ids)  # counted in C
+            else:
+                for core in ids:
+                    votes[core] += weight
         if len(votes) <= self.config.max_candidates:
-            return list(votes)
-        return sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
+            return sorted(votes)
+        ids = np.fromiter(votes.keys(), np.int64, len(votes))
+        order = np.lexsort((ids, -np.fromiter(votes.values(), np.int64, len(votes))))
+        return sorted(ids[order[: self.config.max_candidates]].tolist())
 
     def candidates(
         self, forms: NameForms, ranked: list[int] | None = None, query: Query | None = None
@@ -183,8 +206,9 @@ class ListIndex:
     ) -> list[int]:
         """The distinct cores of the proposed names that are worth scoring, closest first.
 
-        A quick ratio ranks them: the better of the Indel ratios of the sorted words and
-        of the names without spaces, 100 for an equal skeleton, less 100 × the smallest
+        A quick ratio ranks them: the best Indel ratio of the sorted words, of the names
+        without spaces and of the sorted distinctive (not generic) words, the ones that
+        weigh in the name similarity; 100 for an equal skeleton; less 100 × the smallest
         schema and weak-alias penalty the core's names would carry against ``query``. The
         closest ``min_scored`` are kept, and every other within ``quick_margin`` points
         of the threshold (less the country bonus when the query has a country), up to
@@ -192,27 +216,29 @@ class ListIndex:
         names share ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ...").
         """
         config = self.config
-        names = self._proposed(forms) if ranked is None else ranked
-        if not names:
+        if ranked is None:
+            ids = self._proposed_cores(forms)
+        else:
+            ids = sorted(set(map(self.name_core.__getitem__, ranked)))
+        if not ids:
             return []
-        cores = np.unique(self.name_core[names])  # sorted: ties go to the first core
-        quick = np.maximum(
-            process.cdist(
-                [" ".join(sorted(forms.tokens))],
-                [self._sorted_cores[c] for c in cores.tolist()],
-                scorer=fuzz.ratio,
-                dtype=np.float32,
-            )[0],
-            process.cdist(
-                [forms.core.replace(" ", "")],
-                [self._compact_cores[c] for c in cores.tolist()],
-                scorer=fuzz.ratio,
-                dtype=np.float32,
-            )[0],
-        )
-        quick[self._skeletons[cores] == forms.skeleton] = 100.0
+        cores = np.fromiter(ids, np.int64, len(ids))
+        quick = np.zeros(len(ids), dtype=np.float32)
+        total = np.zeros(len(ids), dtype=np.float32)  # breaks ties: the closest spelling first
+        for spelling, choices in (
+            (" ".join(sorted(forms.tokens)), self._sorted_cores),
+            (forms.core.replace(" ", ""), self._compact_cores),
+            (_distinctive(forms.tokens), self._distinct_cores),
+        ):
+            ratios = process.cdist(
+                [spelling], choices.take(cores).tolist(), scorer=fuzz.ratio, dtype=np.float32
+            )
+            np.maximum(quick, ratios[0], out=quick)
+            total += ratios[0]
+        skeleton = self._skeleton_codes.get(forms.skeleton, -1)
+        quick[self._skeleton_ids[cores] == skeleton] = 100.0
         quick -= 100.0 * self._penalty(query.schema if query is not None else "Company")[cores]
-        order = np.argsort(-quick, kind="stable")
+        order = np.lexsort((-total, -quick))  # stable: then by core id
         bonus = config.country_bonus if query is not None and query.country else 0.0
         near = np.count_nonzero(quick >= 100.0 * (config.threshold - bonus) - config.quick_margin)
         keep = min(max(config.min_scored, int(near)), config.max_scored)
@@ -258,7 +284,7 @@ class ListIndex:
                     name = self.names[name_id]
                     current = best.get(name.entry)
                     if current is not None and ceiling <= current.score:
-                        continue  # cannot beat this entry's best
+                        continue  # cannot beat this entry's best (a tie: the closer spelling)
                     match = self._score(query, forms, name, similarity)
                     if current is None or match.score > current.score:
                         best[name.entry] = match
@@ -350,6 +376,16 @@ def screening_similarity(a: NameForms, b: NameForms) -> float:
     if a.core != b.core and min(len(a.tokens), len(b.tokens)) == 1:
         score = min(score, fuzz.ratio(a.core, b.core) / 100)
     return score
+
+
+def _strings(values: Iterable[str]) -> np.ndarray:
+    """A numpy array of Python strings (``take`` then ``tolist`` picks many at C speed)."""
+    return np.array(list(values), dtype=object)
+
+
+def _distinctive(tokens: Iterable[str]) -> str:
+    """The words that are not generic, sorted (what weighs in the name similarity)."""
+    return " ".join(sorted(t for t in tokens if t not in GENERIC_WORDS))
 
 
 def key_weight(token: str) -> int:
