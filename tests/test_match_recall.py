@@ -52,8 +52,8 @@ def found(matches) -> set[tuple[str, str]]:
         ("THE JIHAD GROUP CO., LTD", ("uk_ofsi", "7000")),  # "JIHAD GROUP", 177 other JIHADs
         ("KINGS ROMANS INVESTMENT CO. LIMITED LLC", ("ofac_sdn", "23648")),  # "... GROUP"
         ("TRUST LOGISTIC LTD", ("ofac_sdn", "43318")),  # "TRUST LOGISTICS GROUP LLC"
-        # the long form not stripped: about 70 list names differ in one short word only
-        ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ARGON LTD", ("ofac_cons", "20687")),
+        # the romanised Russian legal form is a legal form: the name is ARGON
+        ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ARGON LTD", ("ofac_sdn", "40865")),
     ],
 )
 def test_match_finds_what_exhaustive_scoring_finds(index, query, listed):

@@ -144,6 +144,8 @@ LEGAL_FORMS: dict[str, tuple[str, ...]] = {
         "OBSCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
         "OBSHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
         "OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTIU",
+        "OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU",  # OFAC's usual romanisation
+        "OBSHCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
         "TOV",
         "ТОВ",
         "ТОВАРИСТВО З ОБМЕЖЕНОЮ ВІДПОВІДАЛЬНІСТЮ",
@@ -163,6 +165,7 @@ LEGAL_FORMS: dict[str, tuple[str, ...]] = {
         "НЕПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО",
         "NON PUBLIC JOINT STOCK COMPANY",
         "AKTSIONERNOYE OBSHCHESTVO",
+        "AKTSIONERNOE OBSHCHESTVO",
     ),
     "GMBH_CO_KG": ("GMBH CO KG", "GMBH AND CO KG", "GMBH U CO KG", "GMBH UND CO KG"),
     "GMBH": (
