@@ -171,7 +171,7 @@ def ingest_source(
 
 def _already_ingested(store: Store, sha256: str) -> bool:
     runs = store.table("ingest_runs")
-    return bool(runs.filter(runs.sha256 == sha256).count().to_pyarrow().as_py())
+    return bool(store.to_arrow(runs.filter(runs.sha256 == sha256).count()).as_py())
 
 
 def _load_batches(
@@ -214,7 +214,7 @@ _COMPILED: dict[tuple, list[tuple[str, str]]] = {}
 
 def _compiled_steps(store: Store, mapping: Mapping, refs: References) -> list[tuple[str, str]]:
     """Compiling the steps costs about a second; files of one layout share the result."""
-    key = (repr(mapping), refs.names())  # the SQL names tables, so it fits any store
+    key = (store.backend, repr(mapping), refs.names())  # names tables: fits any store
     if key not in _COMPILED:
         stage = ibis.table(_stage_schema(mapping.header), name="_stage")
         steps = normalise_steps(stage, mapping, refs)
