@@ -158,37 +158,13 @@ class ListIndex:
         ``screen`` computes the same ranking for a whole store as a join in the engine
         (``screen.candidates``) and passes it to :meth:`match`.
         """
-        votes = self._votes(forms)
+        votes = _votes(forms, self.by_token)
         return sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
-
-    def _votes(self, forms: NameForms) -> Counter[int]:
-        votes: Counter[int] = Counter()
-        for token in index_keys(forms):
-            ids = self.by_token.get(token)
-            if ids is None:
-                continue
-            weight = key_weight(token)
-            if weight == 1:
-                votes.update(ids)  # counted in C
-            else:
-                for name_id in ids:
-                    votes[name_id] += weight
-        return votes
 
     def _proposed_cores(self, forms: NameForms) -> list[int]:
         """The cores of :meth:`ranked`'s names, by id (as :meth:`candidate_cores` orders
         the cores of a ``ranked`` given by the caller: both break ties alike)."""
-        votes: Counter[int] = Counter()
-        for token in index_keys(forms):
-            ids = self._by_core.get(token)
-            if ids is None:
-                continue
-            weight = key_weight(token)
-            if weight == 1:
-                votes.update(ids)  # counted in C
-            else:
-                for core in ids:
-                    votes[core] += weight
+        votes = _votes(forms, self._by_core)
         if len(votes) <= self.config.max_candidates:
             return sorted(votes)
         ids = np.fromiter(votes.keys(), np.int64, len(votes))
@@ -386,6 +362,22 @@ def _strings(values: Iterable[str]) -> np.ndarray:
 def _distinctive(tokens: Iterable[str]) -> str:
     """The words that are not generic, sorted (what weighs in the name similarity)."""
     return " ".join(sorted(t for t in tokens if t not in GENERIC_WORDS))
+
+
+def _votes(forms: NameForms, by_token: dict[str, list[int]]) -> Counter[int]:
+    """Each id's votes: the summed weights of the query's keys it is indexed under."""
+    votes: Counter[int] = Counter()
+    for token in index_keys(forms):
+        ids = by_token.get(token)
+        if ids is None:
+            continue
+        weight = key_weight(token)
+        if weight == 1:
+            votes.update(ids)  # counted in C
+        else:
+            for i in ids:
+                votes[i] += weight
+    return votes
 
 
 def key_weight(token: str) -> int:
