@@ -307,7 +307,8 @@ with open_store(warehouse, backend="spark") as store:
         from tradetrace.analyse.exposure import exposure
         out = exposure(store, "tt-inn-7743237789")["lines"]
     seconds = time.perf_counter() - start
-    store.spark.stop()  # the JVM exits, so its peak memory is counted below
+    spark = store.spark
+spark.stop()  # the JVM exits, so its peak memory is counted below
 jvm = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 result = {{"seconds": seconds, "out": out, "jvm_mb": jvm}}
 """
@@ -354,6 +355,7 @@ def main() -> None:
         for name, bench in PER_SIZE.items():
             if name in chosen:
                 figures += bench(rows)
+                save(figures, args.sizes, started)  # a failing later step keeps these
     figures += flatness(figures, sorted(args.sizes))
     for name, bench in ONCE.items():
         if name in chosen:
@@ -361,10 +363,14 @@ def main() -> None:
     figures.append(Figure("whole run", "wall time", time.time() - started, "s", "<= 1200",
                           time.time() - started <= 1200))  # fmt: skip
     print_table(figures, args.sizes)
+    save(figures, args.sizes, started)
+
+
+def save(figures: list[Figure], sizes: list[int], started: float) -> None:
     RESULTS.write_text(
         json.dumps(
             {
-                "sizes": args.sizes,
+                "sizes": sizes,
                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                 "seconds": time.time() - started,
                 "figures": [asdict(f) for f in figures],
