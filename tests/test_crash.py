@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 
 from tradetrace.sample.generator import generate_sample
-from tradetrace.store import open_store, wal_path
+from tradetrace.store import open_store
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> dict[str, Path]:
-    """A small file to commit first and a big one (two 64 MB CSV blocks) to kill."""
+    """A small file to commit first and a big one (two batches of the pipeline) to kill."""
     small, big = tmp_path_factory.mktemp("small"), tmp_path_factory.mktemp("big")
     generate_sample(small, rows=2_000, seed=1)
-    generate_sample(big, rows=300_000, seed=2)
+    generate_sample(big, rows=300_000, seed=2)  # about 180,000 records in the 2018-2021 file
     return {
         "small": small / "synthetic_ru_customs_2022_2024.csv",
         "big": big / "synthetic_ru_customs_2018_2021.csv",
@@ -48,31 +48,45 @@ def state(db: Path) -> dict:
         ).to_pylist()[0]
 
 
-def kill_when_writing(process: subprocess.Popen, db: Path, min_wal: int = 50 << 20) -> None:
-    """SIGKILL after the first batch is committed: its write-ahead log is big and has settled."""
-    deadline = time.monotonic() + 120
-    last, steady_since = -1, time.monotonic()
-    while time.monotonic() < deadline and process.poll() is None:
-        size = wal_path(db).stat().st_size if wal_path(db).exists() else 0
-        if size != last:
-            last, steady_since = size, time.monotonic()
-        elif size >= min_wal and time.monotonic() - steady_since > 0.15:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
-            return
-        time.sleep(0.01)
-    pytest.fail(f"the ingest ended before it could be killed: {process.communicate()}")
+#: Runs ``tradetrace`` in a process that SIGKILLs itself at a chosen point of the ingest: when
+#: the second batch is about to be staged (the first batch's rows are written, its run is not
+#: committed), or a moment later, while the engine is normalising and writing that batch.
+KILLER = """
+import os, signal, sys, threading
+from tradetrace.store.embedded import DuckDBStore
+from tradetrace.cli import main
+
+when, staged = sys.argv.pop(1), []
+stage_copy = DuckDBStore.stage_copy
+
+def killing(self, name, batch):
+    staged.append(name)
+    if len(staged) == 2:
+        if when == "between-batches":
+            os.kill(os.getpid(), signal.SIGKILL)
+        threading.Timer(0.1, os.kill, (os.getpid(), signal.SIGKILL)).start()
+    return stage_copy(self, name, batch)
+
+DuckDBStore.stage_copy = killing
+sys.argv[0] = "tradetrace"
+main()
+"""
 
 
-def test_sigkill_mid_ingest_leaves_the_store_as_before(files, tmp_path):
+def killed(db: Path, when: str, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-c", KILLER, when, "--db", str(db), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("when", ["between-batches", "mid-batch"])
+def test_sigkill_mid_ingest_leaves_the_store_as_before(files, tmp_path, when):
     db = tmp_path / "crash.duckdb"
     first = tradetrace(db, "ingest", str(files["small"]), "--json")
     assert first.wait() == 0, first.communicate()
     before = state(db)
 
-    victim = tradetrace(db, "ingest", str(files["big"]), "--json")
-    kill_when_writing(victim, db)
-    assert victim.returncode == -signal.SIGKILL
+    victim = killed(db, when, "ingest", str(files["big"]), "--json")
+    assert victim.returncode == -signal.SIGKILL, victim.stderr
 
     after = state(db)
     assert {k: after[k] for k in ("declarations", "quarantine", "runs")} == {

@@ -281,3 +281,90 @@ def test_input_error_names_the_file(store, tmp_path):
     path.write_text("not parquet")
     with pytest.raises(InputError, match="table.parquet"):
         ingest(store, [path])
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    """A SYNTHETIC sample file of about 1,800 records, some rejected, some malformed."""
+    from tradetrace.sample.generator import generate_sample
+
+    folder = tmp_path_factory.mktemp("batches")
+    generate_sample(folder, rows=3_000, seed=5)
+    return folder / "synthetic_ru_customs_2018_2021.csv"
+
+
+class TestBatches:
+    """A file goes through in batches (of several engine row groups, read one batch ahead);
+    tiny batches here, so a small sample spans many, each with rejected and malformed rows."""
+
+    @staticmethod
+    def contents(store) -> tuple[list[dict], list[dict]]:
+        declarations = rows_of(store, "SELECT * FROM declarations ORDER BY source_row")
+        quarantine = rows_of(store, "SELECT * FROM quarantine ORDER BY row")
+        return declarations, quarantine
+
+    def test_small_batches_load_the_same_rows(self, sample, tmp_path, monkeypatch):
+        from tradetrace.ingest import readers
+
+        with open_store(tmp_path / "whole.duckdb") as store:
+            whole = ingest(store, [sample]).files[0]
+            expected = self.contents(store)
+        monkeypatch.setattr(pipeline, "ROW_GROUP_ROWS", 100)
+        monkeypatch.setattr(pipeline, "STAGE_ROWS", 300)
+        monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)
+        batches: list[int] = []
+        with open_store(tmp_path / "batched.duckdb") as store:
+            stage_copy = store.stage_copy
+
+            def counted(name, batch):
+                batches.append(batch.num_rows)
+                return stage_copy(name, batch)
+
+            monkeypatch.setattr(store, "stage_copy", counted)
+            result = ingest(store, [sample]).files[0]
+            assert self.contents(store) == expected
+        assert (result.rows_in, result.loaded, result.quarantined) == (
+            whole.rows_in, whole.loaded, whole.quarantined
+        )  # fmt: skip
+        assert result.quarantined > 0 and result.rows_in == result.loaded + result.quarantined
+        assert batches[0] == 100 and set(batches[1:-1]) == {300} and len(batches) > 5
+        declarations, quarantine = expected
+        assert {(d["source_file"], d["ingest_id"]) for d in declarations} == {
+            (str(sample), whole.sha256)
+        }
+        assert {(q["file"], q["ingest_id"]) for q in quarantine} == {(str(sample), whole.sha256)}
+
+    def test_a_reader_error_mid_file_leaves_nothing(self, sample, store, tmp_path, monkeypatch):
+        """The reader runs in its own thread; its error reaches the ingest, which discards the
+        batches already written."""
+        from tradetrace.ingest import readers
+
+        monkeypatch.setattr(pipeline, "ROW_GROUP_ROWS", 100)
+        monkeypatch.setattr(pipeline, "STAGE_ROWS", 200)
+        monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 4096)
+        damaged = tmp_path / "damaged.csv"
+        data = sample.read_bytes()
+        cut = data.index(b"\n", len(data) // 2) + 1
+        row = ",".join(["Ромашка"] * 24).encode("cp1251")  # a whole row, but not UTF-8
+        damaged.write_bytes(data[:cut] + row + b"\n" + data[cut:])
+        with pytest.raises(InputError, match="damaged.csv: row after"):
+            ingest(store, [damaged])
+        assert store.count("declaration_rows") == 0
+        assert store.count("quarantine_rows") == 0
+        assert store.count("ingest_runs") == 0
+
+
+def test_read_ahead_stops_and_closes_when_left_early() -> None:
+    closed = []
+
+    def items():
+        try:
+            yield from range(100)
+        finally:
+            closed.append(True)
+
+    with pipeline._ReadAhead(items()) as ahead:
+        for item in ahead:
+            if item == 3:
+                break
+    assert closed == [True]

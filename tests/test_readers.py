@@ -832,3 +832,32 @@ def test_every_record_is_either_a_row_or_malformed(tmp_path: Path, kind: str) ->
     result = read(path)
     assert len(result.rows) + len(result.malformed) == written
     assert sorted(result.numbers + result.malformed_numbers) == list(range(1, written + 1))
+
+
+def test_a_record_longer_than_a_block_is_read_whole(tmp_path: Path, monkeypatch) -> None:
+    """Arrow needs a record within one block: a longer one is read again with bigger blocks,
+    going on after the records already given, with every number (and malformed line) once."""
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64)
+    long_cell = "x" * 3000 + "\nsecond line"  # 64 → 512 → 4096 bytes: two retries
+    lines = ["id,name,value"]
+    for record in range(1, 41):
+        if record == 25:
+            lines.append(f'{record},"{long_cell}",v')
+        elif record in (3, 30):
+            lines.append(f"{record},too few")
+        else:
+            lines.append(f"{record},name {record},v")
+    result = read(write(tmp_path / "long.csv", "\n".join(lines) + "\n"))
+    good = [n for n in range(1, 41) if n not in (3, 30)]
+    assert result.numbers == good
+    assert result.column("id") == [str(n) for n in good]
+    assert result.column("name")[good.index(25)] == long_cell
+    assert result.malformed_numbers == [3, 30]
+
+
+def test_a_record_too_long_for_any_block_is_an_input_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(readers, "CSV_BLOCK_BYTES", 64)
+    monkeypatch.setattr(readers, "CSV_MAX_BLOCK_BYTES", 512)
+    path = write(tmp_path / "huge.csv", 'id,name\n1,a\n2,"' + "x" * 2000 + '"\n')
+    with pytest.raises(InputError, match=r"huge.csv: row after 1: straddling"):
+        read(path)
