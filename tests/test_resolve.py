@@ -183,3 +183,23 @@ def test_patstat_company_clusters_names_only(shared_data, cli):
     assert scores["pairwise_precision"] >= 0.99
     assert scores["pairwise_f1"] >= 0.47
     assert scores["bcubed_f1"] >= 0.72
+
+
+def test_name_blocks_stay_small_by_growing_to_more_words(monkeypatch):
+    """A first word shared by too many records of a country (a city before Chinese firm
+    names) blocks on two words, then three; a block still too big is given up; small blocks
+    and other countries keep their first word."""
+    from tradetrace.resolve import parties
+
+    monkeypatch.setattr(parties, "BLOCK_CAP", 3)
+    words = [
+        ("SHENZHEN", "HUAXIN", "AUTO"), ("SHENZHEN", "HUAXIN", "TECH"), ("SHENZHEN", "BYD"),
+        ("SHENZHEN", "BYD", "AUTO"), ("SHENZHEN",), ("SHENZHEN", "KAIFA"),
+        ("SHENZHEN", "HUAXIN", "AUTO"), ("SHENZHEN", "HUAXIN", "AUTO"),
+        ("SHENZHEN", "HUAXIN", "AUTO"), ("SHENZHEN", "HUAXIN", "AUTO"), ("SHENZHEN", "X"), (),
+    ]  # fmt: skip
+    countries = ["CN"] * 10 + ["KR", "CN"]
+    assert parties.name_blocks(words, countries) == [
+        None, "SHENZHEN HUAXIN TECH", "SHENZHEN BYD", "SHENZHEN BYD", "SHENZHEN",
+        "SHENZHEN KAIFA", None, None, None, None, "SHENZHEN", None,
+    ]  # fmt: skip

@@ -112,7 +112,7 @@ def settings() -> SettingsCreator:
             block_on("name_skeleton"),
             block_on("inn"),
             block_on("address_key"),
-            block_on("name_first", "country"),
+            block_on("name_block", "country"),
         ],
         probability_two_random_records_match=PRIOR,
         retain_matching_columns=True,
