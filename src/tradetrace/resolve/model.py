@@ -11,8 +11,8 @@ model. They were set from how customs declarations are written (the same firm
 keeps its address and tax id; cross-script spellings defeat string similarity)
 and checked against the SYNTHETIC ground truth and the PATSTAT clusters (see the
 README). Blocking makes candidate pairs only among records that share the name
-key, the cross-script skeleton, an INN, a normalised address or the first name
-token within a country.
+key, the cross-script skeleton, an INN, a normalised address or the leading name
+words within a country (``parties.name_blocks``: blocks capped in size).
 """
 
 from __future__ import annotations
