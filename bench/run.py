@@ -159,7 +159,7 @@ def bench_resolve(rows: int) -> list[Figure]:
     if not db.exists():
         bench_ingest(rows)
     r = child(RESOLVE.format(db=str(db), keep=True))  # exposure and screening read it
-    label = f"resolve {r['party_rows']:,} party rows"
+    label = f"resolve {rows:,} rows ({r['party_rows']:,} party rows)"
     return [
         Figure(label, "distinct party records", r["parties"], "", "", None),
         Figure(label, "entities", r["entities"], "", "", None),

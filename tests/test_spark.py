@@ -159,3 +159,36 @@ def test_user_mistakes_are_one_line_errors(warehouse, tmp_path):
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
     assert result.stderr.strip() == "error: unknown backend 'oracle'; choose one of duckdb, spark"
+
+
+def test_spelling_similarity_scores_the_same_on_both_engines(warehouse):
+    """The pairs where splink's Spark Jaro-Winkler and DuckDB's disagree (around the 0.92 and
+    0.85 levels) get the same level and probability on both engines."""
+    import pyarrow as pa
+
+    from tradetrace.resolve.model import score
+    from tradetrace.resolve.parties import features
+    from tradetrace.store.spark import spark_session
+
+    names = ["TIANJIN QIHENG TRADING", "TIANDZHIN KIKHENG TRADING", "MYEONGHAGEULROBEOL",
+             "MYUNGHA GLOBAL", "MARTHA", "MARHTA", "DWAYNE", "DUANE"]  # fmt: skip
+    records = pa.table(
+        {
+            "party_id": [f"pt-{i}" for i in range(len(names))],
+            "name": names,
+            "identifier": [None] * len(names),
+            "address": ["1 HARBOUR ROAD"] * len(names),  # one block: every pair is compared
+            "country": ["CN"] * len(names),
+        }
+    )
+    feats = features(records)
+
+    def pairs(spark) -> list[tuple]:
+        table = score(feats, threshold=0.0, spark=spark).table
+        rows = zip(*(table[c].to_pylist() for c in ("party_a", "party_b", "name_level",
+                                                    "match_probability")), strict=True)  # fmt: skip
+        return sorted((*sorted((a, b)), level, round(p, 12)) for a, b, level, p in rows)
+
+    duckdb_pairs = pairs(None)
+    assert len(duckdb_pairs) == len(names) * (len(names) - 1) // 2
+    assert pairs(spark_session()) == duckdb_pairs

@@ -39,10 +39,44 @@ def _level(sql: str, label: str, m: float, u: float):
     return cll.CustomLevel(sql, label).configure(m_probability=m, u_probability=u)
 
 
+#: The SQL function both engines compare spellings with: a macro for DuckDB's own
+#: ``jaro_winkler_similarity``, and on Spark the same algorithm as a UDF (both registered by
+#: :func:`register_jaro_winkler`). Spark's built-in ``jaro_winkler_similarity`` and splink's
+#: jar score some pairs differently ("TIANJIN QIHENG TRADING" / "TIANDZHIN KIKHENG TRADING":
+#: 0.922 in DuckDB, 0.917 in Spark), so the engines merged different parties.
+JARO_WINKLER = "tradetrace_jaro_winkler"
+
+
 def _similar(column: str, threshold: float, label: str, m: float, u: float):
-    """Jaro-Winkler at or above ``threshold``, written in each engine's own dialect."""
-    level = cll.JaroWinklerLevel(column, threshold)
-    return level.configure(m_probability=m, u_probability=u, label_for_charts=label)
+    """Jaro-Winkler at or above ``threshold``, the same function on every engine."""
+    sql = f"{JARO_WINKLER}({column}_l, {column}_r) >= {threshold}"
+    return _level(sql, label, m, u)
+
+
+def register_jaro_winkler(con: duckdb.DuckDBPyConnection | None = None, spark=None) -> None:
+    """Define :data:`JARO_WINKLER` on a DuckDB connection (DuckDB's own function) or a Spark
+    session (rapidfuzz's implementation, which DuckDB's is taken from, as a vectorised UDF
+    run by the Python workers)."""
+    if con is not None:
+        con.execute(
+            f"CREATE OR REPLACE TEMP MACRO {JARO_WINKLER}(a, b) AS jaro_winkler_similarity(a, b)"
+        )
+        return
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    def similarity(a, b):
+        from rapidfuzz.distance import JaroWinkler
+
+        return pd.Series(
+            [None if x is None or y is None else JaroWinkler.similarity(x, y)
+             for x, y in zip(a, b, strict=True)],
+            dtype="float64",
+        )  # fmt: skip
+
+    # Spark reads the pandas types from the annotations, which this module keeps as text
+    similarity.__annotations__ = {"a": pd.Series, "b": pd.Series, "return": pd.Series}
+    spark.udf.register(JARO_WINKLER, pandas_udf(similarity, "double"))
 
 
 def _name_comparison():
@@ -138,10 +172,12 @@ def score(features: pa.Table, threshold: float = THRESHOLD, spark=None) -> Score
     if spark is not None:
         from splink import SparkAPI
 
+        register_jaro_winkler(spark=spark)
         linker = Linker(SparkAPI(spark_session=spark).register(features), settings(), log_level=40)
         predictions = linker.inference.predict(threshold_match_probability=threshold)
         return ScoredPairs(_evidence(predictions.as_spark_dataframe().toArrow()))
     con = duckdb.connect()
+    register_jaro_winkler(con)
     try:
         db_api = DuckDBAPI(connection=con)
         linker = Linker(db_api.register(features), settings(), log_level=40)
