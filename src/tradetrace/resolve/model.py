@@ -40,8 +40,8 @@ def _level(sql: str, label: str, m: float, u: float):
 
 
 #: The SQL function both engines compare spellings with: a macro for DuckDB's own
-#: ``jaro_winkler_similarity``, and on Spark the same algorithm as a UDF (both registered by
-#: :func:`register_jaro_winkler`). Spark's built-in ``jaro_winkler_similarity`` and splink's
+#: ``jaro_winkler_similarity`` (see :func:`score`), and on Spark the same algorithm as a UDF
+#: (:func:`register_jaro_winkler`). Spark's built-in ``jaro_winkler_similarity`` and splink's
 #: jar score some pairs differently ("TIANJIN QIHENG TRADING" / "TIANDZHIN KIKHENG TRADING":
 #: 0.922 in DuckDB, 0.917 in Spark), so the engines merged different parties.
 JARO_WINKLER = "tradetrace_jaro_winkler"
@@ -53,15 +53,9 @@ def _similar(column: str, threshold: float, label: str, m: float, u: float):
     return _level(sql, label, m, u)
 
 
-def register_jaro_winkler(con: duckdb.DuckDBPyConnection | None = None, spark=None) -> None:
-    """Define :data:`JARO_WINKLER` on a DuckDB connection (DuckDB's own function) or a Spark
-    session (rapidfuzz's implementation, which DuckDB's is taken from, as a vectorised UDF
-    run by the Python workers)."""
-    if con is not None:
-        con.execute(
-            f"CREATE OR REPLACE TEMP MACRO {JARO_WINKLER}(a, b) AS jaro_winkler_similarity(a, b)"
-        )
-        return
+def register_jaro_winkler(spark) -> None:
+    """Define :data:`JARO_WINKLER` on a Spark session: rapidfuzz's implementation, which
+    DuckDB's is taken from, as a vectorised UDF run by the Python workers."""
     import pandas as pd
     from pyspark.sql.functions import pandas_udf
 
@@ -172,12 +166,12 @@ def score(features: pa.Table, threshold: float = THRESHOLD, spark=None) -> Score
     if spark is not None:
         from splink import SparkAPI
 
-        register_jaro_winkler(spark=spark)
+        register_jaro_winkler(spark)
         linker = Linker(SparkAPI(spark_session=spark).register(features), settings(), log_level=40)
         predictions = linker.inference.predict(threshold_match_probability=threshold)
         return ScoredPairs(_evidence(predictions.as_spark_dataframe().toArrow()))
     con = duckdb.connect()
-    register_jaro_winkler(con)
+    con.execute(f"CREATE TEMP MACRO {JARO_WINKLER}(a, b) AS jaro_winkler_similarity(a, b)")
     try:
         db_api = DuckDBAPI(connection=con)
         linker = Linker(db_api.register(features), settings(), log_level=40)

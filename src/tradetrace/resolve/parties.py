@@ -105,11 +105,7 @@ _analyse = analyse_name.__wrapped__
 def features(records: pa.Table) -> pa.Table:
     """The comparison features of each party record, each distinct name and address analysed
     once (the same name comes with several ids, addresses and countries)."""
-    names: dict[str | None, _NameFeatures] = {}
-    addresses: dict[str | None, str | None] = {}
-    rows = [
-        names.get(n) or names.setdefault(n, _name_features(n)) for n in records["name"].to_pylist()
-    ]
+    rows = _each_once(records["name"].to_pylist(), _name_features)
     out: dict[str, list] = {
         "unique_id": records["party_id"].to_pylist(),
         **{
@@ -118,14 +114,19 @@ def features(records: pa.Table) -> pa.Table:
                                         "name_first", "legal_form"))
         },
         "inn": [normalise_inn(i) for i in records["identifier"].to_pylist()],
-        "address_key": [
-            addresses[a] if a in addresses else addresses.setdefault(a, _address_key(a, _analyse))
-            for a in records["address"].to_pylist()
-        ],
+        "address_key": _each_once(
+            records["address"].to_pylist(), lambda a: _address_key(a, _analyse)
+        ),
         "country": records["country"].to_pylist(),
     }  # fmt: skip
     out["name_block"] = name_blocks([row[6] for row in rows], out["country"])
     return pa.table({k: out[k] for k in FEATURE_COLUMNS}, schema=FEATURES_SCHEMA)
+
+
+def _each_once(values: list, compute: Callable) -> list:
+    """``compute`` of every value, called once per distinct value."""
+    done: dict = {}
+    return [done[v] if v in done else done.setdefault(v, compute(v)) for v in values]
 
 
 FEATURES_SCHEMA = pa.schema([(k, pa.string()) for k in FEATURE_COLUMNS])

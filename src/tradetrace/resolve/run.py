@@ -54,8 +54,8 @@ def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
 
 def recluster(store: Store) -> ResolveResult:
     """Re-cluster from the stored pairs (after a judgement): no re-scoring needed."""
-    records = store.to_arrow(store.table("parties").select(*_RECORD_COLUMNS))
     parties = store.table("parties")
+    records = store.to_arrow(parties.select(*_RECORD_COLUMNS))
     stored = [c for c in FEATURE_COLUMNS[1:] if c in parties.columns]  # older runs: fewer
     feats = store.to_arrow(parties.select(parties.party_id.name("unique_id"), *stored))
     pairs = store.to_arrow(store.table("entity_links").drop("used"))
