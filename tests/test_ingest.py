@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from tradetrace.errors import InputError, ProfileError
 from tradetrace.ingest import pipeline
+from tradetrace.ingest.detect import Options
 from tradetrace.ingest.pipeline import ingest
 from tradetrace.store import open_store
 
@@ -72,13 +73,22 @@ class TestLossless:
         ]  # fmt: skip
         path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS, *bad], "cp1251", ";")
         result = ingest(store, [path])
-        assert (result.rows_in, result.loaded, result.quarantined) == (6, 2, 4)
+        # only rows that cannot be counted are quarantined: a bad date, a malformed line;
+        # an unknown country and a rouble value after the ECB stopped load, with notes
+        assert (result.rows_in, result.loaded, result.quarantined) == (6, 4, 2)
         reasons = rows_of(store, "SELECT row, reason FROM quarantine ORDER BY row")
-        assert [r["row"] for r in reasons] == [3, 4, 5, 6]
+        assert [r["row"] for r in reasons] == [3, 6]
         assert reasons[0]["reason"].startswith("unparseable date")
-        assert reasons[1]["reason"] == "unknown country"
-        assert reasons[2]["reason"] == "no exchange rate for RUB on 2022-05-01"
-        assert reasons[3]["reason"].startswith("malformed line")
+        assert reasons[1]["reason"].startswith("malformed line")
+        x2, x3 = rows_of(
+            store,
+            "SELECT origin_country, value_usd, value_usd_source, notes FROM declarations "
+            "WHERE declaration_id IN ('X2', 'X3') ORDER BY declaration_id",
+        )
+        assert x2["origin_country"] is None
+        assert "'АТЛАНТИДА' is not a country" in x2["notes"]
+        assert (x3["value_usd_source"], x3["notes"]) == ("hmrc-monthly", None)
+        assert 0 < x3["value_usd"] < 100 * 0.05  # 100 RUB at the May 2022 customs rate
 
     def test_values_are_normalised(self, store, tmp_path):
         path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])
@@ -86,6 +96,11 @@ class TestLossless:
         rows = rows_of(store, "SELECT * FROM declarations ORDER BY line_no")
         first, second = rows
         assert first["date"].isoformat() == "2018-03-15"
+        assert (first["direction"], first["reporter_country"], first["granularity"]) == (
+            "import", "RU", "line"
+        )  # fmt: skip
+        assert first["importer_country"] == "RU"  # the reporter's own party
+        assert (first["extra"], first["notes"]) == (None, None)
         assert (first["origin_country"], first["dispatch_country"]) == ("KR", "KR")
         assert (first["hs6"], first["hs_chapter"], first["hs_section"]) == ("870829", "87", "XVII")
         assert first["net_kg"] == 1234.5
@@ -101,10 +116,20 @@ class TestLossless:
         path = write_csv(tmp_path / "ru.csv", [RU_HEADER, row])
         rates = tmp_path / "rates.csv"
         rates.write_text("currency,date,usd_per_unit\nRUB,2022-05-01,0.014\n")
-        result = ingest(store, [path], fx_rates=rates)
+        ru = Options(reporter="RU")  # no INN in the file: its country must be given
+        result = ingest(store, [path], fx_rates=rates, options=ru)
         assert result.loaded == 1
         [decl] = rows_of(store, "SELECT value_usd, value_usd_source FROM declarations")
         assert decl == {"value_usd": pytest.approx(98.0), "value_usd_source": "user"}
+
+    def test_without_a_user_table_the_rouble_gap_uses_the_monthly_rates(self, store, tmp_path):
+        row = ["X3", "1", "01.05.2022", "ООО А", "", "B", "КИТАЙ", "CN", "8536", "x", "", "7 000",
+               "RUB", ""]  # fmt: skip
+        path = write_csv(tmp_path / "ru.csv", [RU_HEADER, row])
+        assert ingest(store, [path], options=Options(reporter="RU")).loaded == 1
+        [decl] = rows_of(store, "SELECT value_usd, value_usd_source FROM declarations")
+        assert decl["value_usd_source"] == "hmrc-monthly"
+        assert 7000 * 0.005 < decl["value_usd"] < 7000 * 0.05
 
 
 class TestIdempotentAndAtomic:
@@ -119,7 +144,8 @@ class TestIdempotentAndAtomic:
 
     def test_a_failure_leaves_the_store_unchanged(self, store, tmp_path, monkeypatch):
         first = write_csv(tmp_path / "a.csv", [RU_HEADER, GOOD_ROWS[0]])
-        ingest(store, [first])
+        # one INN is too little to tell the reporter by: say it
+        assert ingest(store, [first], options=Options(reporter="RU")).loaded == 1
         second = write_csv(tmp_path / "b.csv", [RU_HEADER, *GOOD_ROWS, ["X", "1", "bad"]])
 
         def crash(*args, **kwargs):
@@ -159,7 +185,7 @@ def test_rows_in_equals_loaded_plus_quarantined(rows):
     with tempfile.TemporaryDirectory() as tmp:
         path = write_csv(Path(tmp) / "fuzz.csv", [RU_HEADER, *rows])
         with open_store(Path(tmp) / "s.duckdb") as store:
-            result = ingest(store, [path])
+            result = ingest(store, [path], options=Options(reporter="RU"))
             assert result.rows_in == result.loaded + result.quarantined
             assert store.count("declarations") == result.loaded
             assert store.count("quarantine") == result.quarantined
@@ -178,14 +204,22 @@ class TestProfiles:
     def test_real_vendor_russian_import_file(self, store, shared_data):
         path = shared_data / "trade/firm_level_samples_aaziko/russia_import_full.csv.gz"
         result = ingest(store, [path])
-        assert result.files[0].profile == "vendor_ru_import"
+        file = result.files[0]
+        assert file.profile == "words"  # read from its header words, no built-in profile
+        assert (file.reading["direction"], file.reading["reporter_country"]) == ("import", "RU")
         assert (result.rows_in, result.loaded) == (2, 2)
         rows = rows_of(store, "SELECT * FROM declarations ORDER BY value_usd")
+        assert {(r["direction"], r["reporter_country"]) for r in rows} == {("import", "RU")}
+        assert rows[0]["importer_country"] == "RU"  # from the reporter, not a constant
+        assert rows[0]["importer_name"] == "ООО МЕГАПОЛИС БАЛТИКА"
+        assert rows[0]["importer_name_alt"] == "OOO MEGAPOLIS BALTIKA"
         assert rows[0]["declaration_id"] == "10012020/310325/5016594"
         assert rows[0]["importer_id"] == "3905601620"
         assert rows[0]["exporter_name"] == "KEDAR CERA LLP"
         assert rows[0]["origin_country"] == "IN"
         assert rows[0]["hs6"] == "690721" and rows[0]["value_usd"] == 83.02
+        assert rows[0]["value_usd_source"] == "declared"  # TOTAL_VALUE_USD wins over RUB
+        assert sum(r["value_usd"] for r in rows) == pytest.approx(60745.79)
 
     def test_vendor_short_layout_splits_inn_from_name(self, store, shared_data):
         path = shared_data / "trade/firm_level_samples_aaziko/russia_import_short.csv.gz"
@@ -202,12 +236,19 @@ class TestProfiles:
     def test_us_bill_of_lading(self, store, shared_data):
         path = shared_data / "trade/firm_level_samples_aaziko/us_import_610990_1.csv.gz"
         result = ingest(store, [path])
-        assert result.files[0].profile == "us_bol"
-        assert result.rows_in == 18 == result.loaded + result.quarantined
+        file = result.files[0]
+        assert file.profile == "words"
+        assert (file.reading["direction"], file.reading["reporter_country"]) == ("import", "US")
+        assert (result.rows_in, result.loaded, result.quarantined) == (18, 15, 3)
+        quarantined = rows_of(store, "SELECT row, reason FROM quarantine ORDER BY row")
+        assert quarantined == [  # consignee, shipper and notify party all empty
+            {"row": r, "reason": "no importer or exporter name"} for r in (9, 10, 11)
+        ]
         row = rows_of(store, "SELECT * FROM declarations WHERE source_row = 1")[0]
         assert row["importer_name"] == "ANATOLIA TILES AND STONE INC"
-        assert row["dispatch_country"] == "IN"  # "IN, INDIA"
-        assert row["importer_country"] == "US"
+        assert row["trading_country"] == "IN"  # COUNTRY "IN, INDIA", the partner
+        assert row["importer_country"] == "US"  # the reporter's own party
+        assert (row["direction"], row["reporter_country"]) == ("import", "US")
 
     def test_generic_english_and_map_override(self, store, tmp_path):
         path = write_csv(
@@ -217,11 +258,28 @@ class TestProfiles:
                 ["E1", "2023-01-05", "Acme LLC", "Foo GmbH", "847150", "1,234.50"],
             ],
         )
-        with pytest.raises(ProfileError, match="value_usd\\|value"):
-            ingest(store, [path])
-        result = ingest(store, [path], overrides={"Amount (USD)": "value_usd"})
-        assert result.files[0].profile == "generic_en" and result.loaded == 1
-        assert rows_of(store, "SELECT value_usd FROM declarations") == [{"value_usd": 1234.5}]
+        ru = Options(reporter="RU")
+        # "Amount (USD)" is read by its words; "Seller" as the exporter
+        result = ingest(store, [path], options=ru)
+        assert result.files[0].profile == "words" and result.loaded == 1
+        assert rows_of(store, "SELECT value_usd, exporter_name FROM declarations") == [
+            {"value_usd": 1234.5, "exporter_name": "Foo GmbH"}
+        ]
+        # --map overrides what the words say: the seller column read as the importer
+        other = write_csv(tmp_path / "other.csv", [
+            ["Entry number", "Date", "Client", "Seller", "HS code", "Total"],
+            ["E2", "2023-01-05", "Acme LLC", "Foo GmbH", "847150", "1,234.50"],
+        ])  # fmt: skip
+        ru = Options(reporter="RU", direction="import")
+        with pytest.raises(ProfileError, match="no column for a value or quantity"):
+            ingest(store, [other], options=ru)
+        result = ingest(
+            store, [other], overrides={"Total": "value_usd", "Client": "importer_name"}, options=ru
+        )
+        assert result.loaded == 1
+        assert rows_of(
+            store, "SELECT value_usd, importer_name FROM declarations WHERE declaration_id = 'E2'"
+        ) == [{"value_usd": 1234.5, "importer_name": "Acme LLC"}]
 
     def test_unknown_profile(self, store, tmp_path):
         path = write_csv(tmp_path / "ru.csv", [RU_HEADER, *GOOD_ROWS])

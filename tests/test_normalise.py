@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
+from tradetrace.ingest.detect import Options, read_file
 from tradetrace.ingest.normalise import (
     References,
     country_key,
@@ -30,7 +31,7 @@ from tradetrace.ingest.normalise import (
     trim_cells,
     with_raw_rows,
 )
-from tradetrace.ingest.profiles import get_profile, map_header
+from tradetrace.ingest.profiles import Mapping, Profile
 from tradetrace.ingest.readers import SOURCE_ROW
 from tradetrace.model import DECLARATION_COLUMNS
 from tradetrace.reference import countries, hs
@@ -39,6 +40,7 @@ from tradetrace.reference.fx import (
     CURRENCY_ALIASES,
     currency_alias_table,
     ecb_usd_rates,
+    monthly_usd_rates,
     normalise_currency,
 )
 
@@ -81,6 +83,7 @@ def refs(con, ecb: pa.Table) -> References:
         currency_aliases=con.create_table("ref_currency_aliases", currency_alias_table()),
         fx_ecb=con.create_table("ref_fx_ecb", ecb),
         fx_user=con.table("ref_fx_user"),
+        fx_monthly=con.create_table("ref_fx_monthly", monthly_usd_rates()),
     )
 
 
@@ -91,15 +94,18 @@ def evaluate(con, parser: Callable, values: list[str | None], **kwargs) -> list[
 
 
 class Normaliser:
-    """``normalise()`` compiled once for a header and profile (as the pipeline does) and run
-    on any rows staged under the same name. Rows are ``{header: cell}``; missing cells are ""."""
+    """``normalise()`` compiled once for a header and what the user says of the file (as the
+    pipeline does) and run on any rows staged under the same name. Rows are ``{header:
+    cell}``; missing cells are ""."""
 
-    def __init__(self, con, refs: References, header: tuple[str, ...], profile: str) -> None:
+    def __init__(
+        self, con, refs: References, header: tuple[str, ...], name: str, options: Options
+    ) -> None:
         self.con = con
         self.header = header
-        self.stage_name = f"stage_{profile}"
+        self.stage_name = f"stage_{name}"
         con.con.register(self.stage_name, self._stage([]))
-        mapping = map_header(get_profile(profile), list(header), {})
+        mapping = read_file("decl.csv", list(header), None, options).mapping
         expr = normalise(con.table(self.stage_name), mapping, refs, "decl.csv", "ingest-1")
         self.sql = str(con.compile(expr))
 
@@ -118,7 +124,9 @@ class Normaliser:
         return sorted(out.to_pylist(), key=lambda row: row["source_row"])
 
 
-# A generic English layout (profile generic_en, decimal ".").
+# A generic English layout read by its header words (decimal "."), of Russian imports:
+#: what the user says of it (the header alone tells neither).
+GENERIC = Options(direction="import", reporter="RU")
 HEADER = (
     "Declaration",
     "Line",
@@ -166,7 +174,7 @@ def want(**changes: str) -> None:
 
 @pytest.fixture(scope="module")
 def norm(con, refs: References) -> Normaliser:
-    return Normaliser(con, refs, HEADER, "generic_en")
+    return Normaliser(con, refs, HEADER, "words", GENERIC)
 
 
 @pytest.fixture(scope="module")
@@ -375,15 +383,25 @@ DIRECTIONS = [
     ("export", "export"),
     ("Import", "import"),
     ("ЭКСПОРТ", "export"),
+    ("IM40", "import"),
     (None, "import"),
-    ("транзит", None),
+    ("транзит", "import"),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), DIRECTIONS, ids=[repr(d[0]) for d in DIRECTIONS])
 def test_direction_of(con, text, expected) -> None:
-    """Missing means the profile's default direction; an unknown word means no direction."""
+    """Missing or unknown means the file's direction (a note says so for unknown words)."""
     assert evaluate(con, lambda s: direction_of(s, "import"), [text]) == [expected]
+
+
+def test_direction_of_without_a_file_direction(con) -> None:
+    """With no file direction an unknown word is no direction (the row is quarantined)."""
+    assert evaluate(con, lambda s: direction_of(s, None), ["ЭК", "транзит", None]) == [
+        "export",
+        None,
+        None,
+    ]
 
 
 # -- whole rows: a good row -----------------------------------------------------------------------
@@ -411,6 +429,9 @@ def test_good_row(normalised) -> None:
     assert row["value_usd"] == pytest.approx(1000 * EUR_2018_03_15)
     assert row["value_usd_source"] == "ecb"
     assert (row["source_file"], row["ingest_id"]) == ("decl.csv", "ingest-1")
+    assert (row["reporter_country"], row["granularity"]) == ("RU", "line")
+    assert row["importer_country"] == "RU"  # the reporter's own party
+    assert (row["extra"], row["notes"]) == (None, None)
 
 
 want(Importer="  OOO ROMASHKA ", Exporter="   ")
@@ -427,7 +448,7 @@ def test_raw_rows_keep_the_cells_as_written(con) -> None:
     cells = {"c0": ["15.03.2018", ""], "c1": ["  OOO ROMASHKA ", ""], "c2": ['1 234,5 "кг"', ""]}
     stage = ibis.memtable(pa.table({**cells, SOURCE_ROW: pa.array([7, 8], pa.int64())}))
     rejected = ibis.memtable(pa.table({"source_row": pa.array([7], pa.int64())}))
-    mapping = map_header(get_profile("generic_en"), list(header), {})
+    mapping = Mapping(Profile("words", "", {}), {"date": 0, "importer_name": 1}, header)
     (row,) = con.to_pyarrow(with_raw_rows(rejected, stage, mapping)).to_pylist()
     assert row["source_row"] == 7
     assert json.loads(row["raw"]) == {
@@ -438,6 +459,8 @@ def test_raw_rows_keep_the_cells_as_written(con) -> None:
 
 
 # -- whole rows: a Russian declaration (profile ru_customs, decimal ",") --------------------------
+
+RUSSIAN = Options(profile="ru_customs", reporter="RU")
 
 RU_HEADER = (
     "Номер ДТ",
@@ -465,7 +488,7 @@ RU_LINE = {
     "Фактурная стоимость": "1 000,00",
     "Валюта": "978",
 }
-#: (cell, as read under generic_en's decimal ".", as read under ru_customs' decimal ",")
+#: (cell, as read under the words' decimal ".", as read under ru_customs' decimal ",")
 LONE_COMMAS = [("1,234", 1234.0, 1.234), ("1 234,5", 1234.5, 1234.5), ("0,5", 0.5, 0.5)]
 for _cell, *_ in LONE_COMMAS:
     want(Net_weight=_cell)
@@ -474,7 +497,7 @@ for _cell, *_ in LONE_COMMAS:
 @pytest.fixture(scope="module")
 def russian(con, refs: References) -> list[dict[str, object]]:
     """RU_LINE, then RU_LINE with each LONE_COMMAS net weight."""
-    norm_ru = Normaliser(con, refs, RU_HEADER, "ru_customs")
+    norm_ru = Normaliser(con, refs, RU_HEADER, "ru_customs", RUSSIAN)
     weights = [{**RU_LINE, "Вес нетто, кг": cell} for cell, *_ in LONE_COMMAS]
     return norm_ru.rows([RU_LINE, *weights])
 
@@ -533,13 +556,12 @@ def test_countries(normalised, cell: str, iso2: str) -> None:
 want(Origin="АТЛАНТИДА")
 
 
-def test_unknown_country_is_rejected(normalised) -> None:
+def test_unknown_country_loads_with_a_note(normalised) -> None:
     row = normalised(Origin="АТЛАНТИДА")
     assert row["origin_country"] is None
-    assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (
-        "Origin",
-        "АТЛАНТИДА",
-        "unknown country",
+    assert row["reject_reason"] is None
+    assert (
+        row["notes"] == "Origin 'АТЛАНТИДА' is not a country (a region or placeholder): left empty"
     )
 
 
@@ -631,20 +653,17 @@ for _cell, _ in DIRECTION_CELLS:
 
 @pytest.mark.parametrize(("cell", "direction"), DIRECTION_CELLS)
 def test_direction(normalised, cell: str, direction: str) -> None:
-    """An empty cell takes the profile's direction (generic_en: import)."""
+    """An empty cell takes the file's direction (here: import, given by the user)."""
     assert normalised(Direction=cell)["direction"] == direction
 
 
 want(Direction="транзит")
 
 
-def test_unknown_direction_is_rejected(normalised) -> None:
+def test_unknown_direction_takes_the_files_with_a_note(normalised) -> None:
     row = normalised(Direction="транзит")
-    assert (row["direction"], row["reject_column"], row["reject_reason"]) == (
-        None,
-        "Direction",
-        "unknown direction",
-    )
+    assert (row["direction"], row["reject_reason"]) == ("import", None)
+    assert row["notes"] == "Direction 'транзит' not understood: the file's direction used"
 
 
 want(Declaration="")
@@ -724,15 +743,33 @@ def test_rub_is_converted_until_a_week_after_the_ecb_stopped(normalised) -> None
     assert row["value_usd"] == pytest.approx(100000 / 105.0)
 
 
-def test_rub_after_the_ecb_stopped_is_rejected(normalised) -> None:
-    """No made-up rate: the row is quarantined, and the reason shows a plain date."""
+def test_rub_after_the_ecb_stopped_uses_the_monthly_customs_rate(normalised) -> None:
+    """No ECB rate: the month's customs (HMRC) rate of May 2022 converts it."""
     row = normalised(Date="01.05.2022", Currency="руб", Value="100000")
-    assert row["value_usd"] is None
-    assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (
-        "Currency",
-        "руб",
-        "no exchange rate for RUB on 2022-05-01",
+    assert row["reject_reason"] is None
+    assert (row["currency"], row["value_usd_source"], row["notes"]) == (
+        "RUB",
+        "hmrc-monthly",
+        None,
     )
+    assert 100000 / 100 < row["value_usd"] < 100000 / 50  # 50-100 roubles a dollar
+
+
+want(Date="01.05.2022", Currency="KZT", Value="100000")
+want(Date="01.05.2022", Currency="XAG", Value="100000")
+
+
+def test_a_currency_with_no_rate_loads_unvalued(normalised) -> None:
+    """Never 0 and never treated as USD: value_usd stays empty, and the note says why."""
+    row = normalised(Date="01.05.2022", Currency="XAG", Value="100000")
+    assert row["reject_reason"] is None
+    assert (row["value"], row["currency"]) == (100000.0, "XAG")
+    assert (row["value_usd"], row["value_usd_source"]) == (None, None)
+    assert row["notes"] == (
+        "Value: no exchange rate for XAG on 2022-05-01; unvalued: value_usd left empty"
+    )
+    kzt = normalised(Date="01.05.2022", Currency="KZT", Value="100000")
+    assert kzt["value_usd_source"] == "hmrc-monthly" and kzt["value_usd"] > 0
 
 
 def test_user_rates_override_the_ecb(user_rates: Normaliser) -> None:
@@ -754,34 +791,64 @@ def test_user_rates_override_the_ecb(user_rates: Normaliser) -> None:
 
 # -- whole rows: rejects --------------------------------------------------------------------------
 
-UNPARSEABLE_DATE = "unparseable date (expected dd.mm.yyyy, yyyy-mm-dd, yyyymmdd or an Excel serial)"
-INVALID_HS = "invalid HS / TN VED code (not digits of an HS chapter)"
+UNPARSEABLE_DATE = (
+    "unparseable date (expected dd.mm.yyyy, yyyy-mm-dd, yyyymmdd, Mon yyyy or an Excel serial)"
+)
 
+#: Rows that cannot be counted at all: no usable date, no party, no value and no quantity.
 REJECTS: list[tuple[dict[str, str], str, str | None, str]] = [
     ({"Date": ""}, "Date", None, "missing date"),
     ({"Date": "31.02.2021"}, "Date", "31.02.2021", UNPARSEABLE_DATE),
     ({"Date": "вчера"}, "Date", "вчера", UNPARSEABLE_DATE),
-    ({"HS_Code": ""}, "HS Code", None, "missing HS / TN VED code"),
-    ({"HS_Code": "ABC"}, "HS Code", "ABC", INVALID_HS),
-    ({"HS_Code": "7701000000"}, "HS Code", "7701000000", INVALID_HS),
-    ({"Line": "1.5"}, "Line", "1.5", "not a whole number"),
-    ({"Direction": "транзит"}, "Direction", "транзит", "unknown direction"),
-    ({"Net_weight": "12 кг"}, "Net weight", "12 кг", "not a number"),
-    ({"Value": "n/a"}, "Value", "n/a", "not a number"),
-    ({"Origin": " АТЛАНТИДА "}, "Origin", "АТЛАНТИДА", "unknown country"),
-    ({"Currency": "ZZZ"}, "Currency", "ZZZ", "unknown currency"),
     ({"Importer": "", "Exporter": ""}, "Importer", None, "no importer or exporter name"),
-    ({"Value": ""}, "Value USD", None, "missing value"),
-    ({"Currency": ""}, "Currency", None, "value without a currency"),
-    (
-        {"Date": "2022-05-01", "Currency": "RUB"},
-        "Currency",
-        "RUB",
-        "no exchange rate for RUB on 2022-05-01",
-    ),
+    ({"Value": ""}, "Value USD", None, "no value and no quantity"),
+    ({"Value": "n/a"}, "Value USD", None, "no value and no quantity"),
 ]
 for _changes, *_ in REJECTS:
     want(**_changes)
+
+#: Everything else loads, the field left empty and a note saying why.
+NOTED: list[tuple[dict[str, str], str, object, str | None]] = [
+    ({"HS_Code": ""}, "hs_code", None, None),
+    ({"HS_Code": "ABC"}, "hs_code", None, "HS Code 'ABC' is not an HS code"),
+    ({"HS_Code": "7701000000"}, "hs_code", None, "HS Code '7701000000' is not an HS code"),
+    ({"Line": "1.5"}, "line_no", 1, "Line '1.5' is not a whole number"),
+    ({"Net_weight": "12 кг"}, "net_kg", None, "Net weight '12 кг' is not a number"),
+    (
+        {"Origin": " АТЛАНТИДА "},
+        "origin_country",
+        None,
+        "Origin 'АТЛАНТИДА' is not a country (a region or placeholder): left empty",
+    ),
+    (
+        {"Currency": "ZZZ"},
+        "value_usd",
+        None,
+        "Value: currency unknown (give it with --currency); unvalued: value_usd left empty",
+    ),
+    (
+        {"Currency": ""},
+        "value_usd",
+        None,
+        "Value: currency unknown (give it with --currency); unvalued: value_usd left empty",
+    ),
+]
+for _changes, *_ in NOTED:
+    want(**_changes)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "expected", "note"),
+    NOTED,
+    ids=[f"{field} {list(changes.values())[0]!r}" for changes, field, _, _ in NOTED],
+)
+def test_what_can_still_be_counted_loads_with_a_note(
+    normalised, changes, field, expected, note
+) -> None:
+    row = normalised(**changes)
+    assert (row["reject_column"], row["reject_value"], row["reject_reason"]) == (None,) * 3
+    assert row[field] == expected
+    assert row["notes"] == note
 
 
 @pytest.mark.parametrize(
@@ -802,13 +869,11 @@ def test_reject_names_the_source_column_and_the_raw_cell(
 
 
 #: Defects in the order they are checked; each rung of the ladder fixes the first one left.
+#: (The direction check comes second, but this file's direction is given, so never fails.)
 DEFECTS = {
     "Date": "вчера",
-    "HS_Code": "ABC",
-    "Net_weight": "x",
-    "Origin": "АТЛАНТИДА",
-    "Currency": "ZZZ",
     "Importer": "",
+    "Value": "",
 }
 LADDER = [{"Exporter": "", **dict(list(DEFECTS.items())[i:])} for i in range(len(DEFECTS))]
 for _rung in LADDER:
@@ -816,7 +881,7 @@ for _rung in LADDER:
 
 
 def test_only_the_first_failing_check_is_reported(normalised) -> None:
-    """Checks run in a fixed order: date, HS code, line, direction, numbers, countries,
-    currency, names, value; fixing one defect reveals the next."""
+    """Checks run in a fixed order: date, direction, names, value; fixing one defect
+    reveals the next."""
     columns = [normalised(**rung)["reject_column"] for rung in LADDER]
-    assert columns == ["Date", "HS Code", "Net weight", "Origin", "Currency", "Importer"]
+    assert columns == ["Date", "Importer", "Value USD"]

@@ -39,8 +39,25 @@ def test_data_import_of_a_missing_folder_is_one_line(run_cli, tmp_path):
 
 def test_profiles_lists_the_builtins(cli):
     result = cli("profiles")
-    for name in ("ru_customs", "generic_en", "vendor_ru_import", "us_bol"):
-        assert name in result.output
+    assert result.exit_code == 0, result.output
+    assert "ru_customs" in result.output  # the one layout header words cannot tell
+    for name in ("generic_en", "vendor_ru_import", "us_bol"):  # now read from header words
+        assert name not in result.output
+
+
+def test_profiles_infer_prints_a_yaml_profile(cli, tmp_path):
+    import yaml
+
+    path = tmp_path / "mine.csv"
+    path.write_text("Entry number,Date,Buyer,Seller,HS code,Amount (USD)\n"
+                    "E1,2023-01-05,Acme LLC,Foo GmbH,847150,1234.50\n")  # fmt: skip
+    result = cli("profiles", "infer", path, "--reporter", "US")
+    assert result.exit_code == 0, result.output
+    profile = yaml.safe_load(result.output)
+    # "Buyer" is what an exporter's records call the foreign side
+    assert (profile["direction"], profile["reporter"]) == ("export", "US")
+    assert profile["fields"]["importer_name"] == ["Buyer"]
+    assert profile["fields"]["value_usd"] == ["Amount (USD)"]
 
 
 def test_every_command_has_help(cli):

@@ -28,11 +28,46 @@ def sample_store(tmp_path_factory):
     return db, manifest, json.loads(loaded.output)
 
 
+#: Defects that leave a row uncountable (quarantined); the others load with a note.
+QUARANTINED_KINDS = ("bad_date", "malformed_line")
+
+
 def test_every_defect_is_quarantined_and_nothing_else(sample_store):
-    _, manifest, result = sample_store
-    assert result["quarantined"] == manifest["bad_rows"]
+    """Only the defects that leave a row uncountable are quarantined; the rest load, each
+    with what is wrong said in ``notes`` (or, for the rouble gap, the monthly rate)."""
+    db, manifest, result = sample_store
+    kinds = manifest["bad_rows_by_kind"]
+    assert set(kinds) == {*QUARANTINED_KINDS, "bad_hs", "missing_value", "unknown_country",
+                          "no_fx_rate"}  # fmt: skip
+    assert all(kinds.values())
+    assert result["quarantined"] == sum(kinds[k] for k in QUARANTINED_KINDS)
     assert result["rows_in"] == manifest["rows_written"] == result["loaded"] + result["quarantined"]
     assert all(f["synthetic"] for f in result["files"])
+    with open_store(db, read_only=True) as store:
+        [row] = store.query(
+            """
+            SELECT count(*) FILTER (WHERE notes LIKE '%is not an HS code%'
+                                    AND hs_code IS NULL) AS bad_hs,
+                   count(*) FILTER (WHERE notes LIKE '%is not a country%'
+                                    AND origin_country IS NULL) AS unknown_country,
+                   count(*) FILTER (WHERE value IS NULL AND value_usd IS NULL
+                                    AND quantity IS NOT NULL) AS missing_value,
+                   count(*) FILTER (WHERE currency = 'RUB' AND date >= DATE '2022-04-01'
+                                    AND value_usd_source = 'hmrc-monthly'
+                                    AND value_usd > 0) AS no_fx_rate,
+                   count(*) FILTER (WHERE notes IS NOT NULL) AS noted,
+                   count(*) FILTER (WHERE value_usd IS NULL) AS unvalued
+            FROM declarations
+            """
+        ).to_pylist()
+    assert row == {
+        "bad_hs": kinds["bad_hs"],
+        "unknown_country": kinds["unknown_country"],
+        "missing_value": kinds["missing_value"],
+        "no_fx_rate": kinds["no_fx_rate"],
+        "noted": kinds["bad_hs"] + kinds["unknown_country"],  # and no good row
+        "unvalued": kinds["missing_value"],
+    }
 
 
 def test_both_encodings_are_detected(sample_store):
@@ -77,5 +112,9 @@ def test_quarantine_summary_counts_each_kind(sample_store, cli_for):
     db, manifest, _ = sample_store
     result = cli_for(db)("quarantine", "--summary", "--json")
     counts = {row["reason"]: row["rows"] for row in json.loads(result.output)}
-    assert sum(counts.values()) == manifest["bad_rows"]
-    assert counts["unknown country"] == manifest["bad_rows_by_kind"]["unknown_country"]
+    kinds = manifest["bad_rows_by_kind"]
+    assert sum(counts.values()) == kinds["bad_date"] + kinds["malformed_line"]
+    dates = sum(n for reason, n in counts.items() if reason.startswith("unparseable date"))
+    malformed = sum(n for reason, n in counts.items() if reason.startswith("malformed line"))
+    assert (dates, malformed) == (kinds["bad_date"], kinds["malformed_line"])
+    assert "unknown country" not in counts  # such rows load, with a note

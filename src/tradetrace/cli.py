@@ -43,6 +43,10 @@ lists_app = typer.Typer(
 )
 app.add_typer(lists_app, name="lists")
 names_app = typer.Typer(help="Name matching tools.", no_args_is_help=True)
+profiles_app = typer.Typer(
+    help="Column-mapping profiles: list, infer.", invoke_without_command=True
+)
+app.add_typer(profiles_app, name="profiles")
 app.add_typer(names_app, name="names")
 
 out = Console()
@@ -122,31 +126,74 @@ def ingest(
     paths: Annotated[
         list[Path], typer.Argument(help="Files (.csv .tsv .xlsx .parquet .jsonl, .gz, .zip).")
     ],
+    direction: Annotated[
+        str | None,
+        typer.Option(help="import or export: what the file holds (default: detect)."),
+    ] = None,
+    reporter: Annotated[
+        str | None,
+        typer.Option(
+            help="Country (ISO2 or name) whose customs records these are (default: detect)."
+        ),
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(help="ISO 4217 currency of value columns that name none (default: USD)."),
+    ] = None,
+    granularity: Annotated[
+        str | None,
+        typer.Option(
+            help="line (declaration lines) or month (monthly aggregates; default: detect)."
+        ),
+    ] = None,
     profile: Annotated[
-        str | None, typer.Option(help="Column-mapping profile name or YAML file (default: detect).")
+        str | None,
+        typer.Option(help="Profile name or YAML file (default: read the header words)."),
     ] = None,
     map_: Annotated[
         list[str] | None, typer.Option("--map", help='Extra mapping "Header=field" (repeatable).')
     ] = None,
     fx_rates: Annotated[
-        Path | None, typer.Option(help="CSV currency,date,usd_per_unit overriding ECB rates.")
+        Path | None,
+        typer.Option(help="CSV currency,date,usd_per_unit used before the ECB and monthly rates."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show how the files would be read; write nothing."),
+    ] = False,
+    rows: Annotated[int, typer.Option(help="With --dry-run: rows to show.")] = 5,
     as_json: JsonOption = False,
 ) -> None:
     """Load declaration files into the store: every row is loaded or quarantined."""
+    from tradetrace.ingest.detect import DIRECTIONS, GRANULARITIES, Options, assert_known
+    from tradetrace.ingest.pipeline import dry_run as run_dry
     from tradetrace.ingest.pipeline import ingest as run_ingest
     from tradetrace.ingest.profiles import parse_overrides
 
-    overrides = parse_overrides(map_ or [])
+    assert_known(direction, DIRECTIONS, "--direction")
+    assert_known(granularity, GRANULARITIES, "--granularity")
+    options = Options(
+        direction, reporter, currency, granularity, profile, parse_overrides(map_ or [])
+    )
+    if dry_run:
+        previews = run_dry(paths, options, fx_rates, rows)
+        if as_json:
+            print_json(previews)
+        else:
+            for preview in previews:
+                print_reading(preview)
+        return
     with _store() as store, _progress(enabled=not as_json) as progress:
-        result = run_ingest(store, paths, profile, overrides, fx_rates, progress)
+        result = run_ingest(store, paths, fx_rates=fx_rates, on_progress=progress, options=options)
     if as_json:
         print_json(result.to_json())
         return
-    rows = [
+    table = [
         {
             "file": f.file,
-            "profile": f.profile,
+            "direction": f.reading.get("direction") or "per row",
+            "reporter": f.reading.get("reporter_country"),
+            "granularity": f.reading.get("granularity"),
             "rows_in": f.rows_in,
             "loaded": f.loaded,
             "quarantined": f.quarantined,
@@ -154,9 +201,28 @@ def ingest(
         }
         for f in result.files
     ]
-    print_table("Ingest", rows)
+    print_table("Ingest", table)
     r = result
     out.print(f"rows_in {r.rows_in:,} = loaded {r.loaded:,} + quarantined {r.quarantined:,}")
+
+
+def print_reading(preview: dict) -> None:
+    """One file's dry run: what it is (and why), its mapping, its first rows normalised."""
+    out.print(f"[bold]{preview['file']}[/bold]")
+    for key in ("direction", "reporter_country", "granularity", "currency"):
+        why = preview["detected"].get(key, "")
+        out.print(f"  {key}: {preview.get(key) or '-'}" + (f"  ({why})" if why else ""))
+    print_table("mapping", [{"field": f, "header": h} for f, h in preview["mapping"].items()])
+    if preview["unmapped_columns"]:
+        out.print("  kept in extra: " + ", ".join(preview["unmapped_columns"]))
+    rows = preview["rows"]
+    if rows:  # one column per row: a declaration has too many fields to read across
+        hidden = {"extra", "source_file", "ingest_id"}
+        shown = [
+            c for c in rows[0] if c not in hidden and any(r.get(c) not in (None, "") for r in rows)
+        ]
+        table = [{"field": c, **{f"row {r['source_row']}": r.get(c) for r in rows}} for c in shown]
+        print_table("first rows, normalised", table)
 
 
 class _progress:
@@ -234,9 +300,11 @@ def quarantine(
         print_table(f"Quarantine ({total:,} rows)", rows, columns)
 
 
-@app.command()
-def profiles() -> None:
-    """List the built-in column-mapping profiles."""
+@profiles_app.callback(invoke_without_command=True)
+def profiles(ctx: typer.Context) -> None:
+    """Column-mapping profiles: list the built-in ones, or infer one from a file."""
+    if ctx.invoked_subcommand is not None:
+        return
     from tradetrace.ingest.profiles import builtin_profiles
 
     rows = [
@@ -244,6 +312,20 @@ def profiles() -> None:
         for p in builtin_profiles().values()
     ]
     print_table("Profiles", rows)
+
+
+@profiles_app.command("infer")
+def profiles_infer(
+    path: Annotated[Path, typer.Argument(help="A declaration file.")],
+    direction: Annotated[str | None, typer.Option(help="import or export.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="Reporter country.")] = None,
+    currency: Annotated[str | None, typer.Option(help="Currency of bare value columns.")] = None,
+) -> None:
+    """Write (to stdout) a profile of how FILE is read, to edit and pass with --profile."""
+    from tradetrace.ingest.detect import Options
+    from tradetrace.ingest.pipeline import infer_profile
+
+    sys.stdout.write(infer_profile(path, Options(direction, reporter, currency)))
 
 
 # -- sample data ----------------------------------------------------------------------------------

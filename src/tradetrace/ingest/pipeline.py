@@ -21,6 +21,7 @@ import ibis
 import pyarrow as pa
 
 from tradetrace.errors import InputError, ProfileError, StoreError
+from tradetrace.ingest.detect import FileReading, Options, read_file
 from tradetrace.ingest.normalise import (
     References,
     normalise_steps,
@@ -28,11 +29,16 @@ from tradetrace.ingest.normalise import (
     with_provenance,
     with_raw_rows,
 )
-from tradetrace.ingest.profiles import Mapping, resolve_mapping
+from tradetrace.ingest.profiles import Mapping
 from tradetrace.ingest.readers import SOURCE_ROW, Malformed, Source, expand_sources, open_table
 from tradetrace.model import DECLARATION_COLUMNS, QUARANTINE_SCHEMA, declarations_schema
 from tradetrace.reference.countries import country_alias_table
-from tradetrace.reference.fx import currency_alias_table, ecb_usd_rates, load_user_rates
+from tradetrace.reference.fx import (
+    currency_alias_table,
+    ecb_usd_rates,
+    load_user_rates,
+    monthly_usd_rates,
+)
 from tradetrace.store import Insert, Store
 
 SYNTHETIC_MANIFEST = "synthetic_manifest.json"
@@ -73,6 +79,9 @@ class FileResult:
     synthetic: bool = False
     encoding: str | None = None
     delimiter: str | None = None
+    #: what the file is and how it was read: direction, reporter_country, granularity,
+    #: currency, mapping {field: header}, unmapped_columns, detected {what: why}
+    reading: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -96,8 +105,15 @@ class IngestResult:
             "rows_in": self.rows_in,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
-            "files": [asdict(f) for f in self.files],
+            "files": [_file_json(f) for f in self.files],
         }
+
+
+def _file_json(result: FileResult) -> dict:
+    """A file's JSON: the counts, then what it is and how it was read (flattened, so
+    ``direction``, ``reporter_country``, ``mapping`` ... are keys of the file)."""
+    data = asdict(result)
+    return {**data, **data.pop("reading")}
 
 
 def ingest(
@@ -107,25 +123,70 @@ def ingest(
     overrides: dict[str, str] | None = None,
     fx_rates: Path | None = None,
     on_progress: ProgressCallback | None = None,
+    options: Options | None = None,
 ) -> IngestResult:
     """Ingest files one by one, each atomically.
 
-    Every file's header is mapped before anything is written, so a typo in the
-    tenth file's profile does not leave the first nine loaded and the rest not.
+    Every file is read (header and a sample) before anything is written, so a file that
+    cannot be mapped, or whose direction cannot be told, stops the run before the first
+    file is loaded, not after.
     """
+    options = _options(options, profile, overrides)
     sources = [source for path in paths for source in expand_sources(Path(path))]
-    for source in sources:
-        try:
-            resolve_mapping(open_table(source).header, profile, overrides)
-        except ProfileError as exc:  # the mapper sees a header, not a file: name the file here
-            raise ProfileError(f"{source.name}: {exc}") from exc
+    readings = {source.name: read_source(source, options) for source in sources}
     refs = _references(store, fx_rates)
     result = IngestResult()
     for source in sources:
-        result.files.append(
-            ingest_source(store, source, refs, profile, overrides or {}, on_progress)
-        )
+        result.files.append(ingest_source(store, source, refs, readings[source.name], on_progress))
     return result
+
+
+def _options(options: Options | None, profile: str | None, overrides) -> Options:
+    options = options or Options()
+    return Options(
+        direction=options.direction,
+        reporter=options.reporter,
+        currency=options.currency,
+        granularity=options.granularity,
+        profile=profile or options.profile,
+        overrides={**options.overrides, **(overrides or {})},
+    )
+
+
+def _first_rows(source: Source, reader=None) -> pa.Table | None:
+    """The file's first batch of raw rows (trimmed), or None for a file with no rows."""
+    reader = reader or open_table(source)
+    batches = reader.batches()
+    try:
+        return pa.Table.from_batches([trim_cells(next(batches))])
+    except StopIteration:
+        return None
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+
+
+def read_source(source: Source, options: Options) -> FileReading:
+    """How a file will be read (see :mod:`ingest.detect`), from its header and first rows;
+    any problem is one line naming the file."""
+    reader = open_table(source)
+    sample = _first_rows(source, reader)
+    try:
+        reading = read_file(source.name, reader.header, sample, options)
+    except ProfileError as exc:  # the mapper sees a header, not a file: name the file here
+        raise ProfileError(f"{source.name}: {exc}") from exc
+    if reading.direction is None and "direction" not in reading.mapping.columns:
+        raise ProfileError(
+            f"{source.name}: cannot tell whether the file holds imports or exports "
+            f"({reading.detected.get('direction', '')}); give --direction import|export"
+        )
+    if reading.reporter_country is None:
+        raise ProfileError(
+            f"{source.name}: cannot tell whose customs records these are "
+            f"({reading.detected.get('reporter_country', '')}); give --reporter CC"
+        )
+    return reading
 
 
 def _references(store: Store, fx_rates: Path | None) -> References:
@@ -137,6 +198,7 @@ def _references(store: Store, fx_rates: Path | None) -> References:
         currency_aliases=store.reference("ref_currency_aliases", currency_alias_table),
         fx_ecb=store.reference("ref_fx_ecb", ecb_usd_rates),
         fx_user=store.stage("_fx_user", user.cast(FX_SCHEMA)),
+        fx_monthly=store.reference("ref_fx_monthly", monthly_usd_rates),
     )
 
 
@@ -144,8 +206,7 @@ def ingest_source(
     store: Store,
     source: Source,
     refs: References,
-    profile: str | None,
-    overrides: dict[str, str],
+    reading: FileReading,
     on_progress: ProgressCallback | None = None,
 ) -> FileResult:
     total = source.size
@@ -164,9 +225,12 @@ def ingest_source(
         reader = open_table(source, on_read)
         with _ReadAhead(_staged(reader)) as batches:
             sha256 = hashed.result()
+            mapping = reading.mapping
             if _already_ingested(store, sha256):
-                return FileResult(source.name, sha256, profile, skipped=True)
-            mapping = resolve_mapping(reader.header, profile, overrides)
+                return FileResult(
+                    source.name, sha256, mapping.profile.name, skipped=True,
+                    reading=reading.describe(),
+                )  # fmt: skip
             result = FileResult(
                 source.name,
                 sha256,
@@ -174,6 +238,7 @@ def ingest_source(
                 synthetic=is_synthetic(source),
                 encoding=reader.encoding,
                 delimiter=reader.delimiter,
+                reading=reading.describe(),
             )
             started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
             store.discard_uncommitted(sha256)  # what a killed earlier attempt left behind
@@ -443,6 +508,10 @@ def _record_run(store: Store, result: FileResult, started: dt.datetime) -> None:
         "file": result.file,
         "sha256": result.sha256,
         "profile": result.profile,
+        "direction": result.reading.get("direction"),
+        "reporter_country": result.reading.get("reporter_country"),
+        "granularity": result.reading.get("granularity"),
+        "reading": json.dumps(result.reading, ensure_ascii=False),
         "rows_in": result.rows_in,
         "loaded": result.loaded,
         "quarantined": result.quarantined,
@@ -466,3 +535,74 @@ def is_synthetic(source: Source) -> bool:
     except (ValueError, KeyError, TypeError):
         return False
     return name in listed
+
+
+# -- seeing before loading ------------------------------------------------------------------------
+
+
+def dry_run(
+    paths: Sequence[Path], options: Options, fx_rates: Path | None = None, rows: int = 5
+) -> list[dict]:
+    """How each file would be read, with its first ``rows`` rows normalised; writes
+    nothing (the rows go through the same normalisation in a throw-away embedded store)."""
+    import tempfile
+
+    from tradetrace.ingest.normalise import normalise
+    from tradetrace.store import open_store
+
+    previews = []
+    sources = [source for path in paths for source in expand_sources(Path(path))]
+    with (
+        tempfile.TemporaryDirectory(prefix="tradetrace-dry-run-") as folder,
+        open_store(Path(folder) / "dry-run.duckdb", backend="duckdb") as store,
+    ):
+        refs = _references(store, fx_rates)
+        for source in sources:
+            reading = read_source(source, options)
+            first = _first_rows(source)
+            shown: list[dict] = []
+            if first is not None and first.num_rows:
+                stage = store.stage(STAGE_TABLE, first.slice(0, rows))
+                expr = normalise(stage, reading.mapping, refs, source.name, "dry-run")
+                shown = store.to_arrow(expr.order_by("source_row")).to_pylist()
+            previews.append({"file": source.name, **reading.describe(), "rows": shown})
+    return previews
+
+
+def infer_profile(path: Path, options: Options) -> str:
+    """A profile (YAML) of how a file is read, for the user to check, edit and pass with
+    ``--profile``: every field with its columns, and what the file is."""
+    import yaml
+
+    from tradetrace import __version__
+
+    (source, *_) = expand_sources(Path(path))
+    reading = read_source(source, options)
+    mapping = reading.mapping
+    fields: dict[str, list[str]] = {}
+    for name, index in mapping.columns.items():
+        fields[name] = [mapping.header[index]] + [
+            mapping.header[i] for i in mapping.fallbacks.get(name, ())
+        ]
+    for name, index in mapping.alternates.items():
+        fields[f"{name}_alt"] = [mapping.header[index]]
+    currencies = {mapping.header[i]: c for i, c in mapping.value_currencies.items() if c}
+    profile = {
+        "name": Path(source.inner_name).stem,
+        "description": f"inferred by tradetrace {__version__} from {source.name}; check and edit",
+        "direction": reading.direction,
+        "reporter": reading.reporter_country,
+        "granularity": reading.granularity,
+        "currency": reading.currency,
+        "decimal": mapping.decimal,
+        "fields": dict(sorted(fields.items())),
+        "currencies": currencies,
+    }
+    why = "".join(f"# {key}: {text}\n" for key, text in reading.detected.items())
+    body = yaml.safe_dump(
+        {k: v for k, v in profile.items() if v not in (None, {}, [])},
+        allow_unicode=True,
+        sort_keys=False,
+    )
+    unmapped = ", ".join(reading.unmapped_columns)
+    return why + body + (f"# kept in extra (no field): {unmapped}\n" if unmapped else "")

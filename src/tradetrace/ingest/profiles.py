@@ -1,8 +1,11 @@
-"""Column-mapping profiles: which source header feeds which canonical field.
+"""Column-mapping profiles: what the header words cannot say about a layout.
 
-Profiles are YAML files in ``ingest/profiles/`` (one per source layout). The one
-whose headers a file matches best is chosen automatically; ``--profile`` forces
-one and ``--map "Header=field"`` adds or overrides single columns.
+Most files need no profile: ``ingest.headers`` reads their headers' words. A profile (a
+YAML file: a built-in one in ``ingest/profiles/``, or one written by ``tradetrace
+profiles infer`` and edited) names the columns of fields whose headers carry no words
+(the Russian DT form's graph codes, G072, G33 ...) and may state what the file is
+(``direction``, ``reporter``, ``granularity``, ``currency``, ``decimal``), which then
+counts as the user's word. ``--map "Header=field"`` adds or overrides single columns.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from tradetrace.errors import ProfileError
-from tradetrace.model import MAPPABLE_FIELDS, REQUIRED_FIELDS, REQUIRED_ONE_OF
+from tradetrace.model import MAPPABLE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -25,22 +28,55 @@ class Profile:
     name: str
     description: str
     fields: dict[str, tuple[str, ...]]
-    direction: str = "import"
+    direction: str | None = None
     decimal: str = "."
-    constants: dict[str, str] = field(default_factory=dict)
+    reporter: str | None = None
+    granularity: str | None = None
+    currency: str | None = None
+    #: value column header → its currency, where the header does not say
+    currencies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Mapping:
-    """A resolved mapping for one file: canonical field → column position."""
+    """A resolved mapping for one file: canonical field → column position, and what the
+    file is (``constants``: direction, reporter_country, granularity, currency)."""
 
     profile: Profile
     columns: dict[str, int]
     header: tuple[str, ...]
+    #: value, date and country fields: more columns, best first, for rows the first leaves empty
+    fallbacks: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: party name → the column of its other spelling (IMPORTER_NAME_EN beside IMPORTER_NAME)
+    alternates: dict[str, int] = field(default_factory=dict)
+    #: value column → its currency: an ISO code, "local" (the reporter's), "column" (the
+    #: file's currency column) or "" (says none: the currency column, else the file's)
+    value_currencies: dict[int, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    decimal: str = "."
+    #: the reporter's time zone, for timestamps written in UTC
+    utc_offset_zone: str | None = None
+    #: columns nothing maps, kept in the row's ``extra``
+    extra: tuple[int, ...] = ()
 
     def header_of(self, field_name: str) -> str | None:
         index = self.columns.get(field_name)
         return None if index is None else self.header[index]
+
+    def used_columns(self) -> set[int]:
+        used = set(self.columns.values()) | set(self.alternates.values())
+        return used | {i for rest in self.fallbacks.values() for i in rest}
+
+    def value_columns(self) -> list[tuple[int, str]]:
+        """Every value column with its currency, in the order a row falls back through
+        them: the US-dollar ones first, then the others."""
+        order = [
+            i
+            for name in ("value_usd", "value")
+            for i in ((self.columns[name],) if name in self.columns else ())
+            + self.fallbacks.get(name, ())
+        ]
+        return [(i, self.value_currencies.get(i, "")) for i in dict.fromkeys(order)]
 
 
 def header_key(text: str) -> str:
@@ -57,22 +93,34 @@ def _load(text: str, origin: str) -> Profile:
     """
     try:
         data = yaml.safe_load(text)
-        fields = {k: tuple(str(h) for h in v) for k, v in (data.get("fields") or {}).items()}
-        constants = {k: str(v) for k, v in (data.get("constants") or {}).items()}
+        fields = {
+            k: tuple(str(h) for h in (v if isinstance(v, list) else [v]))
+            for k, v in (data.get("fields") or {}).items()
+        }
+        currencies = {str(k): str(v) for k, v in (data.get("currencies") or {}).items()}
     except (yaml.YAMLError, AttributeError, TypeError, ValueError, RecursionError) as exc:
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise ProfileError(f"{origin}: not a valid profile ({detail})") from exc
-    unknown = sorted(repr(f) for f in set(fields) - set(MAPPABLE_FIELDS))  # repr: one line
+    known = set(MAPPABLE_FIELDS) | {f"{p}_name_alt" for p in ("importer", "exporter")}
+    unknown = sorted(repr(f) for f in set(fields) - known)  # repr: one line
     if unknown:
         raise ProfileError(f"{origin}: unknown field(s) {', '.join(unknown)}")
     return Profile(
         name=str(data.get("name") or Path(origin).stem),
         description=str(data.get("description") or ""),
         fields=fields,
-        direction=str(data.get("direction") or "import"),
+        direction=_optional(data, "direction"),
         decimal=str(data.get("decimal") or "."),
-        constants=constants,
+        reporter=_optional(data, "reporter"),
+        granularity=_optional(data, "granularity"),
+        currency=_optional(data, "currency"),
+        currencies=currencies,
     )
+
+
+def _optional(data: dict, key: str) -> str | None:
+    value = data.get(key)
+    return None if value in (None, "") else str(value)
 
 
 @cache
@@ -119,47 +167,12 @@ def parse_overrides(items: list[str]) -> dict[str, str]:
     return overrides
 
 
-def map_header(profile: Profile, header: list[str], overrides: dict[str, str]) -> Mapping:
-    """Match each canonical field to the first of its profile headers present in the file."""
-    keys = {header_key(h): i for i, h in reversed(list(enumerate(header)))}
-    columns: dict[str, int] = {}
-    for field_name, aliases in profile.fields.items():
-        for alias in aliases:
-            if (index := keys.get(header_key(alias))) is not None:
-                columns[field_name] = index
-                break
-    for source_header, target in overrides.items():
-        index = keys.get(header_key(source_header))
-        if index is None:
-            raise ProfileError(  # repr: a header may hold a CR or a newline
-                f"--map {f'{source_header}={target}'!r}: no column {source_header!r} in the file"
-            )
-        columns = {f: i for f, i in columns.items() if i != index}
-        columns[target] = index
-    return Mapping(profile, columns, tuple(header))
-
-
-def missing_required(mapping: Mapping) -> list[str]:
-    have = set(mapping.columns) | set(mapping.profile.constants)
-    missing = [f for f in REQUIRED_FIELDS if f not in have]
-    missing += ["|".join(group) for group in REQUIRED_ONE_OF if not have & set(group)]
-    return missing
-
-
 def resolve_mapping(
     header: list[str], profile_name: str | None = None, overrides: dict[str, str] | None = None
 ) -> Mapping:
-    """The mapping for a file: the named profile, or the best-fitting built-in one."""
-    overrides = overrides or {}
-    candidates = [get_profile(profile_name)] if profile_name else [*builtin_profiles().values()]
-    mappings = [map_header(p, header, overrides) for p in candidates]
-    complete = [m for m in mappings if not missing_required(m)]
-    if complete:
-        return max(complete, key=lambda m: len(m.columns))
-    best = max(mappings, key=lambda m: len(m.columns))
-    shown = ", ".join(repr(h) for h in header[:40]) + (" …" if len(header) > 40 else "")
-    raise ProfileError(
-        f"cannot map the header with profile {best.profile.name!r}: required field(s) "
-        f"{', '.join(missing_required(best))} unmapped; headers seen: {shown}; "
-        'use --profile NAME or --map "Header=field"'
-    )
+    """The column mapping of a header (header words, then the profile, then ``--map``);
+    a one-line :class:`ProfileError` when the rows could not be counted."""
+    from tradetrace.ingest.detect import Options, read_file
+
+    options = Options(profile=profile_name, overrides=overrides or {})
+    return read_file("", list(header), None, options).mapping

@@ -18,12 +18,14 @@ import re
 import tempfile
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
+from importlib.resources import files
 from pathlib import Path
 
 import currency_converter
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pycountry
 
@@ -38,6 +40,7 @@ __all__ = [
     "currency_alias_table",
     "ecb_usd_rates",
     "load_user_rates",
+    "monthly_usd_rates",
     "normalise_currency",
 ]
 
@@ -125,6 +128,27 @@ def ecb_usd_rates(*, use_cache: bool = True, cache_path: Path | None = None) -> 
     if use_cache:
         _write_cache(table, cache_path)
     return table
+
+
+#: HMRC's monthly exchange rates for customs and VAT, as USD per unit (provenance and the
+#: script that makes the file: ``data/fx_rates_usd.yaml``).
+MONTHLY_RATES_FILE = "data/fx_rates_usd.csv"
+
+
+def monthly_usd_rates() -> pa.Table:
+    """USD per unit of ~150 currencies for every month since 2016, dated the first of the
+    month: the rates the ECB lacks (AMD, KZT, UZS, MNT, UAH, MDL, INR, VND, RUB after March
+    2022 ...). Used for a declaration's month when no user or ECB rate exists for its day."""
+    path = files("tradetrace.reference") / MONTHLY_RATES_FILE
+    with path.open("rb") as handle:
+        table = pacsv.read_csv(
+            handle,
+            convert_options=pacsv.ConvertOptions(
+                column_types={"currency": pa.string(), "date": pa.date32(),
+                              "usd_per_unit": pa.float64(), "source": pa.string()}
+            ),
+        )  # fmt: skip
+    return table.select(RATES_SCHEMA.names).cast(RATES_SCHEMA)
 
 
 def _write_cache(table: pa.Table, path: Path) -> None:

@@ -29,7 +29,7 @@ from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations
 
 #: view → table: the view shows the rows of committed ingest runs only.
 COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine_rows"}
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 TABLES = {
     "declaration_rows": declarations_schema(),
@@ -64,6 +64,15 @@ class Store(ABC):
         for name, schema in TABLES.items():
             if not self.has_table(name):
                 self.create_table(name, schema)
+                continue
+            missing = {c: t for c, t in schema.items() if c not in self.table(name).columns}
+            if missing:  # a store made by an older tradetrace: its rows get nulls there
+                if self.read_only:
+                    raise StoreError(
+                        f"{self.path}: made by an older tradetrace (no {', '.join(missing)} in "
+                        f"{name}); open it once for writing to upgrade it"
+                    )
+                self.add_columns(name, ibis.schema(missing))
         runs = self.table("ingest_runs")
         for view, rows in COMMITTED_VIEWS.items():
             table = self.table(rows)
@@ -126,6 +135,13 @@ class Store(ABC):
     @abstractmethod
     def create_table(self, name: str, schema: ibis.Schema) -> None:
         """An empty table of that schema."""
+
+    def add_columns(self, name: str, columns: ibis.Schema) -> None:
+        """Add empty columns to a table (upgrading a store an older version made)."""
+        raise StoreError(
+            f"{self.path}: {name} lacks {', '.join(columns)}; this store was made by an older "
+            "tradetrace: ingest the files into a new one"
+        )
 
     @abstractmethod
     def create_view(self, name: str, expr: ir.Table) -> None:

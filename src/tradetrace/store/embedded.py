@@ -108,6 +108,11 @@ class DuckDBStore(Store):
     def create_table(self, name: str, schema: ibis.Schema) -> None:
         self.con.create_table(name, schema=schema)
 
+    def add_columns(self, name: str, columns: ibis.Schema) -> None:
+        types = columns.to_sqlglot_column_defs("duckdb")
+        for column in types:
+            self._raw(f'ALTER TABLE "{name}" ADD COLUMN {column.sql("duckdb")}')
+
     def create_view(self, name: str, expr: ir.Table) -> None:
         """A stored view of an Ibis expression.
 
