@@ -214,7 +214,7 @@ def test_graphml_and_gexf_read_back(db, hanbit, fmt, read):
     aurus = parsed.nodes[AURUS]
     assert aurus["listed"] in (True, "true") and aurus["lists"] == "ofac_sdn"
     assert aurus["name"] == "OOO AURUS"
-    assert "country" not in aurus  # AURUS has no country: left out, never "None"
+    assert aurus["country"] == "RU"  # the importer of Russian import records
     assert parsed.nodes[hanbit]["country"] == "KR"
     edge = parsed.edges[hanbit, AURUS]
     [expected] = [e for e in graph.edges if e["source"] == hanbit]

@@ -133,6 +133,17 @@ def _usd(expr: ir.Table) -> ir.Scalar:
     return expr.value_usd.sum().fill_null(0.0)
 
 
+def _distinct(column: ir.Column) -> ir.ArrayScalar:
+    """The group's distinct non-null values, ``[]`` when it has none.
+
+    Ibis skips nulls with ``FILTER (WHERE x IS NOT NULL)``, and DuckDB's ``ARRAY_AGG`` of
+    no rows is NULL, not ``[]``: a supplier whose lines all lack an origin country (many
+    vendor files have no origin column) would otherwise hand ``None`` to the caller.
+    """
+    empty = ibis.literal([], type=ibis.dtype(f"array<{column.type()}>"))
+    return column.collect(distinct=True).fill_null(empty)
+
+
 class _Exposure:
     """One computation; methods are the JSON sections, in the contract's order."""
 
@@ -161,7 +172,10 @@ class _Exposure:
         end = self.options.end or row["hi"]
         if start is None:  # no lines at all
             return self.options.start, self.options.end
-        return start, end or start
+        end = end or start
+        if start > end:  # one bound given, and the target's data lie wholly beyond it
+            return (start, start) if self.options.start else (end, end)
+        return start, end
 
     def evidence(self, expr: ir.Table) -> list[str]:
         ids = expr.select("declaration_id").distinct().order_by("declaration_id")
@@ -194,9 +208,9 @@ class _Exposure:
             "chpl": self.chpl(),
             "country_groups": self.country_groups(),
             "concentration": {
-                "hhi_supplier": _hhi(suppliers),
-                "hhi_country": _hhi(origins),
-                "top_supplier_share": suppliers[0]["share"] if suppliers else 0.0,
+                "hhi_supplier": _hhi(suppliers, "entity_id"),
+                "hhi_country": _hhi(origins, "country"),
+                "top_supplier_share": next((s["share"] for s in suppliers if s["entity_id"]), 0.0),
                 "scale": "0-10000 (sum of squared percentage shares)",
             },
             "continued_after_designation": self.continued_after_designation(),
@@ -240,7 +254,7 @@ class _Exposure:
                 lines=t.count(),
                 first_date=t.date.min(),
                 last_date=t.date.max(),
-                origins=t.origin_country.collect(distinct=True),
+                origins=_distinct(t.origin_country),
             )
             .order_by([ibis.desc("value_usd"), "party_id"])
         )
@@ -266,7 +280,7 @@ class _Exposure:
 
     def by_category(self, t: ir.Table) -> list[dict]:
         grouped = t.group_by("hs6").aggregate(
-            value_usd=_usd(t), declarations=t.declaration_id.collect(distinct=True)
+            value_usd=_usd(t), declarations=_distinct(t.declaration_id)
         )
         names = self.hs_names
         categories: dict[str, dict] = {}
@@ -325,7 +339,9 @@ class _Exposure:
             ],
             "suppliers_after": [{k: s[k] for k in brief} for s in suppliers_after],
             "new_suppliers_after": [
-                {k: s[k] for k in brief} for s in suppliers_after if s["entity_id"] not in earlier
+                {k: s[k] for k in brief}
+                for s in suppliers_after
+                if s["entity_id"] and s["entity_id"] not in earlier
             ],
             "source": event.source,
             "in_period": bool(self.start and self.start <= event.date <= self.end),
@@ -471,9 +487,19 @@ class _Parties:
         }
 
 
-def _hhi(rows: list[dict]) -> float:
-    """Herfindahl-Hirschman index on percentage shares: 10,000 = one supplier/country."""
-    return round(sum((r["share"] * 100) ** 2 for r in rows), 1)
+def _hhi(rows: list[dict], key: str) -> float | None:
+    """Herfindahl-Hirschman index on percentage shares: 10,000 = one supplier/country.
+
+    Only rows whose ``key`` is declared count, each with its share of the whole total:
+    lines without a supplier or an origin country are not one supplier or one country (a
+    vendor file without an origin column would read as 10,000), and their value could be
+    spread over any number of them, so leaving it out gives the least concentration the
+    data allow, a lower bound like every sum here. ``None`` when nothing valued is declared.
+    """
+    known = [r for r in rows if r[key] is not None and r["value_usd"] > 0]
+    if not known:
+        return None
+    return round(sum((r["share"] * 100) ** 2 for r in known), 1)
 
 
 def _iso(day: dt.date | None) -> str | None:

@@ -61,6 +61,8 @@ def period_text(start: str | None, end: str | None) -> str:
     if not start or not end:
         return "in the data"
     a, b = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if a == b:
+        return f"on {day(a)}"
     if (a.month, a.day, b.month, b.day) == (1, 1, 12, 31):
         return f"in {a.year}" if a.year == b.year else f"from {a.year} to {b.year}"
     return f"from {day(a)} to {day(b)}"
@@ -111,7 +113,7 @@ def findings(result: dict, ctx: _Exposure) -> list[dict]:
     words = _Words(result["role"])
     out = [_total(result, ctx, words)]
     if result["total_usd"] > 0:
-        out.append(_top_origin(result, ctx, words))
+        out.extend(_top_origin(result, ctx, words))
         out.extend(_event(result, ctx, words, e) for e in result["events"] if _narrated(e))
         out.extend(
             _designation(result, ctx, words, c) for c in result["continued_after_designation"]
@@ -119,8 +121,27 @@ def findings(result: dict, ctx: _Exposure) -> list[dict]:
         out.extend(_listed_party(result, ctx, words, p) for p in result["listed_counterparties"])
         out.extend(_transshipment(result, ctx))
         out.extend(_chpl(result, ctx))
-        out.append(_concentration(result, ctx, words))
+        out.extend(_concentration(result, ctx, words))
     return out
+
+
+def _declared(suppliers: list[dict]) -> list[dict]:
+    """Counterparties with value that the declarations name: the lines whose other party is
+    missing (many vendor files have no supplier column) are not one more supplier."""
+    return [s for s in suppliers if s["entity_id"] and s["value_usd"] > 0]
+
+
+def _main_origin(result: dict) -> dict | None:
+    """The largest *known* origin country: value without one may still be the largest."""
+    return next((c for c in result["by_origin_country"] if c["country"]), None)
+
+
+def _from_parties(suppliers: list[dict], words: _Words, named: bool = False) -> str:
+    """``from 4 suppliers`` (`` (A, B and C)`` when ``named``), or that none is named."""
+    if not suppliers:
+        return f"(no {words.party} named)"
+    text = f"{words.from_to} {plural(len(suppliers), words.party)}"
+    return f"{text} ({_names(suppliers)})" if named else text
 
 
 def _finding(id_: str, text: str, value: float, evidence: list[str]) -> dict:
@@ -129,7 +150,11 @@ def _finding(id_: str, text: str, value: float, evidence: list[str]) -> dict:
 
 def _who(result: dict) -> str:
     target = result["target"]
-    extra = [a["name"] for a in target["aliases"] if a["script"] != "Latin"][:1]
+    extra = [
+        a["name"]
+        for a in target["aliases"]
+        if a["script"] != "Latin" and a["name"] != target["name"]
+    ][:1]
     extra += [i.replace(":", " ").upper() for i in target["identifiers"][:1]]
     return f"{target['name']} ({', '.join(extra)})" if extra else target["name"]
 
@@ -142,13 +167,17 @@ def _total(result: dict, ctx: _Exposure, words: _Words) -> dict:
             "and a customs value are recorded."
         )
         return _finding("total", text, 0.0, ctx.evidence(ctx.lines))
-    suppliers = [s for s in result["by_supplier"] if s["value_usd"] > 0]
-    origins = [c for c in result["by_origin_country"] if c["country"]]
+    suppliers = _declared(result["by_supplier"])
+    origins = [c for c in result["by_origin_country"] if c["country"] and c["value_usd"] > 0]
+    where = (
+        f"with goods from {plural(len(origins), 'country')} of origin"
+        if origins
+        else "with no country of origin declared"
+    )
     text = (
         f"{when}, {_who(result)} {words.traded} at least {usd(result['total_usd'])} of goods "
-        f"in {plural(result['declarations'], 'customs declaration')} {words.from_to} "
-        f"{plural(len(suppliers), words.party)}, with goods from "
-        f"{plural(len(origins), 'country')} of origin."
+        f"in {plural(result['declarations'], 'customs declaration')} "
+        f"{_from_parties(suppliers, words)}, {where}."
     )
     return _finding("total", text, result["total_usd"], ctx.evidence(ctx.lines))
 
@@ -157,19 +186,23 @@ def _period(result: dict) -> dict:
     return {"start": result["period"]["from"], "end": result["period"]["to"]}
 
 
-def _top_origin(result: dict, ctx: _Exposure, words: _Words) -> dict:
-    top = result["by_origin_country"][0]
+def _top_origin(result: dict, ctx: _Exposure, words: _Words) -> list[dict]:
+    """The largest known origin, its suppliers and goods ([] when no origin is declared)."""
+    top = _main_origin(result)
+    if top is None or top["value_usd"] <= 0:
+        return []
     lines = ctx.lines.filter(ctx.lines.origin_country == top["country"])
-    suppliers = [s for s in ctx.by_supplier(lines) if s["value_usd"] > 0]
+    suppliers = _declared(ctx.by_supplier(lines))
     categories = ctx.by_category(lines)[:4]
     covered = sum(c["share"] for c in categories)
     what = _join([_lower(c["category"]) for c in categories])
     text = (
         f"At least {usd(top['value_usd'])} ({pct(top['share'])}) of it originated in "
-        f"{country_name(top['country'])}, {words.from_to} {plural(len(suppliers), words.party)} "
-        f"({_names(suppliers)}): {'mainly' if covered >= 0.75 else 'including'} {what}."
+        f"{country_name(top['country'])}{',' if suppliers else ''} "
+        f"{_from_parties(suppliers, words, named=True)}: "
+        f"{'mainly' if covered >= 0.75 else 'including'} {what}."
     )
-    return _finding(f"origin:{top['country']}", text, top["value_usd"], ctx.evidence(lines))
+    return [_finding(f"origin:{top['country']}", text, top["value_usd"], ctx.evidence(lines))]
 
 
 def _narrated(event: dict) -> bool:
@@ -186,8 +219,8 @@ def _event(result: dict, ctx: _Exposure, words: _Words, event: dict) -> dict:
             f"(up to {until})."
         )
         return _finding(f"event:{event['name']}", text, 0.0, [])
-    main = result["by_origin_country"][0]["country"]
-    after_main = next((c for c in event["by_origin_after"] if c["country"] == main), None)
+    main = (_main_origin(result) or {}).get("country")
+    after_main = next((c for c in event["by_origin_after"] if main and c["country"] == main), None)
     text = (
         f"{words.trade} continued after {label} on {day(event['date'])}: at least "
         f"{usd(event['after_usd'])} ({pct(event['after_usd'] / result['total_usd'])} of the "
@@ -199,7 +232,8 @@ def _event(result: dict, ctx: _Exposure, words: _Words, event: dict) -> dict:
     new = event["new_suppliers_after"]
     if new:
         text += (
-            f" {_upper(plural(len(new), words.party))} appear for the first time after it: "
+            f" {_upper(plural(len(new), words.party))} "
+            f"{'appears' if len(new) == 1 else 'appear'} for the first time after it: "
             f"{_names(new)}."
         )
     return _finding(f"event:{event['name']}", text, event["after_usd"], ctx.evidence(lines))
@@ -225,13 +259,10 @@ def _designation(result: dict, ctx: _Exposure, words: _Words, cont: dict) -> dic
     if not suppliers:
         text += f" No {words.trade.lower()} involving it are recorded after that date."
         return _finding(f"designation:{cont['list']}", text, 0.0, [])
-    who = _join(
-        [
-            f"{s['name']} ({country_name(s['country'] or _only(s['origin_countries']))}, "
-            f"last on {day(s['last_date'])})"
-            for s in suppliers[:5]
-        ]
-    )
+    parties = [_dated_party(s) for s in _declared(suppliers)[:5]]
+    if any(not s["entity_id"] for s in suppliers):
+        parties.append(f"{words.party}s not named in the declarations")
+    who = _join(parties)
     verb = "still delivered" if words.party == "supplier" else "still bought"
     text += (
         f" After that date {who} {verb} at least {usd(cont['value_usd'])} of goods in "
@@ -267,6 +298,13 @@ def _listed_party(result: dict, ctx: _Exposure, words: _Words, party: dict) -> d
 def list_authority(name: str) -> tuple[str, str]:
     """(who designates, which list) for a list name, e.g. ("the US Treasury's OFAC", "SDN list")."""
     return next((label for prefix, label in LIST_LABELS if name.startswith(prefix)), (name, ""))
+
+
+def _dated_party(party: dict) -> str:
+    """``HANBIT AUTOTECH (South Korea, last on 24 September 2024)``; no country if unknown."""
+    country = party["country"] or _only(party["origin_countries"])
+    where = f"{country_name(country)}, " if country else ""
+    return f"{party['name']} ({where}last on {day(party['last_date'])})"
 
 
 def _only(values: list[str]) -> str | None:
@@ -318,14 +356,26 @@ def _chpl(result: dict, ctx: _Exposure) -> list[dict]:
     return [_finding("chpl", text, value, ctx.evidence(ctx.chpl_lines()))]
 
 
-def _concentration(result: dict, ctx: _Exposure, words: _Words) -> dict:
-    top = result["by_supplier"][0]
+def _concentration(result: dict, ctx: _Exposure, words: _Words) -> list[dict]:
+    """The largest named counterparty and the HHIs ([] when no counterparty is named)."""
+    suppliers = _declared(result["by_supplier"])
     hhi = result["concentration"]
+    if not suppliers or hhi["hhi_supplier"] is None:
+        return []
+    top = suppliers[0]
     band = next(label for floor, label in HHI_BANDS if hhi["hhi_supplier"] >= floor)
+    by_country = (
+        f"by origin country {hhi['hhi_country']:,.0f}"
+        if hhi["hhi_country"] is not None
+        else "no origin country declared"
+    )
     text = (
         f"The largest {words.party}, {top['name']}, accounts for {pct(top['share'])} of the "
         f"value; by {words.party} the trade is {band} (HHI {hhi['hhi_supplier']:,.0f}; "
-        f"by origin country {hhi['hhi_country']:,.0f})."
+        f"{by_country})."
     )
+    unnamed = sum(s["share"] for s in result["by_supplier"] if not s["entity_id"])
+    if unnamed > 0:
+        text += f" {_upper(pct(unnamed))} of the value has no {words.party} named."
     lines = ctx.lines.filter(ctx.lines.party_id == top["entity_id"])
-    return _finding("concentration", text, top["value_usd"], ctx.evidence(lines))
+    return [_finding("concentration", text, top["value_usd"], ctx.evidence(lines))]

@@ -301,11 +301,7 @@ def supplier_chart(ctx: dict) -> alt.LayerChart | None:
         {
             "name": s["name"],
             "value_usd": s["value_usd"],
-            "origin": (
-                palette.label(s["origin_countries"][0])
-                if len(s["origin_countries"]) == 1
-                else SEVERAL
-            ),
+            "origin": _supplier_origin(s["origin_countries"], palette),
             "value_text": usd(s["value_usd"]),
         }
         for s in suppliers[:MAX_BARS]
@@ -322,6 +318,13 @@ def supplier_chart(ctx: dict) -> alt.LayerChart | None:
             legend=_legend(labels),
         ),
     )
+
+
+def _supplier_origin(countries: list[str], palette: Palette) -> str:
+    """A supplier's colour: its one origin, "several", or unknown when none is declared."""
+    if len(countries) > 1:
+        return SEVERAL
+    return palette.label(countries[0] if countries else None)
 
 
 def category_chart(ctx: dict) -> alt.LayerChart | None:

@@ -163,7 +163,10 @@ def _year_table(rows: list[dict], palette: Palette) -> dict:
     }
 
 
-def _hhi_band(value: float) -> str:
+def _hhi_band(value: float | None) -> str:
+    """The merger-guideline band; the exposure gives no index when nothing is declared."""
+    if value is None:
+        return "not measurable: none declared"
     return next(label for floor, label in HHI_BANDS if value >= floor)
 
 
@@ -301,7 +304,9 @@ def _methodology(exposure: dict) -> list[dict]:
         (
             "Concentration",
             "Herfindahl-Hirschman index on percentage shares (0-10,000), by supplier and by "
-            "origin country, read with the US merger-guideline bands.",
+            "origin country, read with the US merger-guideline bands. Only named suppliers and "
+            "declared origins count: value without one could be spread over any number of "
+            "them, so the index is a lower bound.",
         ),
     ]
     if exposure["synthetic"]:

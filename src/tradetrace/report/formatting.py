@@ -20,6 +20,7 @@ __all__ = [
     "event_label",
     "event_short",
     "explain_match",
+    "hhi",
     "list_label",
     "list_short",
     "money",
@@ -60,6 +61,11 @@ def share(value: float | None) -> str:
     if value is None:
         return "–"
     return f"{value * 100:.1f}%"
+
+
+def hhi(value: float | None) -> str:
+    """``3,469``: a concentration index; a dash when nothing was declared to measure."""
+    return "–" if value is None else f"{value:,.0f}"
 
 
 def count(value: int | None) -> str:

@@ -25,11 +25,20 @@ SIDES = {
 
 
 def _own_lines(store: Store, exposure: dict) -> ir.Table:
-    """The target's lines on its role's side, with the counterparty as ``party_id``."""
+    """The target's lines on its role's side, with the counterparty as ``party_id``.
+
+    ``value_usd`` stays null where the value is unknown: the evidence tables show it as
+    unknown, not as $0; the sums use :func:`_usd`.
+    """
     d = store.table("resolved_declarations")
     own, other = SIDES[exposure["role"]]
     t = d.filter(d[own] == exposure["target"]["entity_id"])
-    return t.mutate(party_id=t[other], value_usd=t.value_usd.fill_null(0.0))
+    return t.mutate(party_id=t[other])
+
+
+def _usd(t: ir.Table) -> ir.Scalar:
+    """The group's USD value, 0 (not null) when none of its lines has one, as in the exposure."""
+    return t.value_usd.sum().fill_null(0.0)
 
 
 def _in_period(t: ir.Table, exposure: dict) -> ir.Table:
@@ -46,7 +55,7 @@ def year_by_origin(store: Store, exposure: dict) -> list[dict]:
     t = _in_period(_own_lines(store, exposure), exposure)
     grouped = (
         t.group_by(year=t.date.year(), origin=t.origin_country)
-        .aggregate(value_usd=t.value_usd.sum())
+        .aggregate(value_usd=_usd(t))
         .order_by(["year", "origin"])
     )
     return store.to_arrow(grouped).to_pylist()
@@ -57,7 +66,7 @@ def origin_dispatch(store: Store, exposure: dict) -> list[dict]:
     t = _in_period(_own_lines(store, exposure), exposure)
     grouped = (
         t.group_by(origin=t.origin_country, dispatch=t.dispatch_country)
-        .aggregate(value_usd=t.value_usd.sum(), declarations=t.declaration_id.nunique())
+        .aggregate(value_usd=_usd(t), declarations=t.declaration_id.nunique())
         .order_by([ibis.desc("value_usd"), "origin", "dispatch"])
     )
     return store.to_arrow(grouped).to_pylist()

@@ -101,6 +101,7 @@ def _environment(kind: str) -> jinja2.Environment:
         money=formatting.money,
         share=formatting.share,
         count=formatting.count,
+        hhi=formatting.hhi,
         plural=formatting.plural,
         country=formatting.country_label,
         list_short=formatting.list_short,

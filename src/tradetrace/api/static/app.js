@@ -119,7 +119,7 @@ async function openEntity(entityId) {
 function renderEntity(entity, x) {
   $("entity-name").textContent = entity.name;
   $("entity-meta").textContent = [entity.entity_id, entity.country, (entity.identifiers || []).join(", "),
-    "as " + x.role, "period " + x.period.from + " – " + x.period.to].filter(Boolean).join(" · ");
+    "as " + x.role, x.period.from ? "period " + x.period.from + " – " + x.period.to : "no trade in this role"].filter(Boolean).join(" · ");
   const aliases = $("entity-aliases");
   aliases.replaceChildren(...(entity.aliases || []).map(a => el("span", { class: "chip", text: a.name + " (" + a.script + ")" })));
   for (const m of entity.matches || []) {
@@ -130,8 +130,8 @@ function renderEntity(entity, x) {
     kpi(money(x.total_usd), "value in the period"),
     kpi(x.declarations.toLocaleString("en-US"), "declarations (" + x.lines.toLocaleString("en-US") + " lines)"),
     kpi(String(suppliers.length), x.role === "importer" ? "suppliers" : "buyers"),
-    kpi(String(x.by_origin_country.length), "countries of origin"),
-    kpi(Math.round(x.concentration.hhi_supplier).toLocaleString("en-US"), "supplier HHI (0–10,000)"));
+    kpi(String(x.by_origin_country.filter(r => r.country).length), "countries of origin"),
+    kpi(x.concentration.hhi_supplier == null ? "–" : Math.round(x.concentration.hhi_supplier).toLocaleString("en-US"), "supplier HHI (0–10,000)"));
   renderFindings(x);
   $("chart-year").replaceChildren(yearChart(x));
   $("chart-origin").replaceChildren(barChart(x.by_origin_country.map(r => ({ label: r.country || "?", value: r.value_usd, key: r.country }))));
@@ -171,7 +171,7 @@ async function showEvidence(finding) {
   try {
     const page = await getJSON("/declarations?" + params.toString());
     const rows = page.rows.map(r => [r.declaration_id, r.line_no, r.date, r.exporter_name, r.importer_name,
-      r.origin_country, r.dispatch_country, r.hs_code, r.description, money(r.value_usd || 0)]);
+      r.origin_country, r.dispatch_country, r.hs_code, r.description, r.value_usd == null ? "–" : money(r.value_usd)]);
     $("evidence").replaceChildren(table(["declaration", "line", "date", "exporter", "importer", "origin", "dispatch", "HS", "goods", "USD"], rows, [9]),
       el("p", { class: "meta", text: page.total + " lines in these declarations" + (finding.evidence.length > 500 ? " (first 500 declarations shown)" : "") }));
     $("evidence-card").scrollIntoView({ behavior: "smooth" });
