@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tradetrace.analyse.exposure import exposure, options_from
+from tradetrace.analyse.graph import export_graph, supplier_graph
 from tradetrace.ingest.detect import Options
 from tradetrace.ingest.pipeline import ingest
+from tradetrace.report import render_exposure
+from tradetrace.resolve.run import resolve
 from tradetrace.store import open_store
 
 SHARED = Path(
@@ -43,6 +47,7 @@ def loaded(tmp_path_factory):
         for name in FILES:
             result = ingest(store, [FOLDER / name], options=GIVEN.get(name))
             results[name] = result.files[0]
+        resolve(store)
         totals = {
             Path(row["source_file"]).name: row
             for row in store.query(
@@ -155,3 +160,66 @@ def test_both_spellings_of_a_party_are_kept(loaded):
         "WHERE source_file LIKE '%mongolia_import_f%' AND source_row = 1"
     ).to_pylist()
     assert row == {"importer_name": "ТЭЛМЭН ТҮШИГ ХХК", "importer_name_alt": "TELMAN TUSHIG LLC"}
+
+
+def _top_parties(store, role: str) -> list[tuple[str, str]]:
+    """(file, entity id) of every file's largest party on one side, by value then rows."""
+    column = f"{role}_entity_id"
+    rows = store.query(
+        f"SELECT source_file, {column} AS entity, sum(coalesce(value_usd, 0)) AS usd, "
+        f"count(*) AS n FROM resolved_declarations WHERE {column} IS NOT NULL GROUP BY 1, 2 "
+        "QUALIFY row_number() OVER (PARTITION BY source_file ORDER BY usd DESC, n DESC, "
+        "entity) = 1 ORDER BY source_file"
+    ).to_pylist()
+    return [(Path(r["source_file"]).name, r["entity"]) for r in rows]
+
+
+@pytest.mark.parametrize("role", ["importer", "exporter"])
+def test_exposure_report_and_graph_run_for_every_files_top_parties(loaded, role):
+    """No traceback on real parties: the top importer and exporter of every file."""
+    _, _, store = loaded
+    tops = _top_parties(store, role)
+    assert len({file for file, _ in tops}) >= 38  # uzbekistan_import_full_1 is a duplicate
+    for file, entity in tops:
+        result = exposure(store, entity, options_from(role=role))
+        assert result["lines"] + result["aggregate_rows"] > 0, file
+        report = render_exposure(store, result, "md").decode("utf-8")
+        if result["aggregate_rows"]:
+            assert "Monthly aggregates" in report, file
+        graph = supplier_graph(store, entity, hops=1, role=role)
+        assert entity in {node["id"] for node in graph.nodes}, file
+        assert export_graph(store, graph, "graphml")
+
+
+def test_aggregate_rows_are_never_called_declarations(loaded):
+    _, _, store = loaded
+    (file, entity), *_ = [t for t in _top_parties(store, "importer") if "turkey_import_s" in t[0]]
+    result = exposure(store, entity, options_from(role="importer"))
+    assert result["declarations"] == 0 and result["lines"] == 0
+    assert result["aggregate_rows"] > 0
+    total = next(f for f in result["findings"] if f["id"] == "total")
+    assert "declaration" not in total["text"] and "monthly aggregate row" in total["text"]
+
+
+def test_drams_read_as_dollars_are_flagged(loaded, tmp_path):
+    """Without --currency AMD, Armenia's monthly values would be $1.1bn of tiles: the
+    unit-value check says how much of a total rests on implausible values."""
+    with open_store(tmp_path / "amd.duckdb") as store:
+        dollars = ["turkey_import_s", "ukraine_import_short", "vietnam_import_short"]
+        ingest(store, [FOLDER / f"{name}.csv.gz" for name in dollars])
+        ingest(store, [FOLDER / "armenia_import_s.csv.gz"])
+        resolve(store)
+        [(_, entity)] = [
+            t for t in _top_parties(store, "importer") if t[0] == "armenia_import_s.csv.gz"
+        ]
+        result = exposure(store, entity, options_from(role="importer"))
+        report = render_exposure(store, result, "md").decode("utf-8")
+    assert result["unit_value_flagged"]["share"] > 0.5
+    assert "rests on values far from their goods' usual unit value" in result["findings"][0]["text"]
+    assert "Unusual unit values" in report
+    _, _, converted = loaded  # the same file read with --currency AMD
+    [(_, entity)] = [
+        t for t in _top_parties(converted, "importer") if t[0] == "armenia_import_s.csv.gz"
+    ]
+    right = exposure(converted, entity, options_from(role="importer"))
+    assert right["unit_value_flagged"]["share"] < 0.1

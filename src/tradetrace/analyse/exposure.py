@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 from tradetrace.analyse.categories import CategoryMap, HsNames, load_category_map
 from tradetrace.analyse.findings import findings
 from tradetrace.analyse.target import Target, find_target, listings_by_entity
+from tradetrace.analyse.unit_values import FACTOR, with_unit_value_flag
 from tradetrace.errors import InputError
 from tradetrace.reference.chpl import chpl_table
 from tradetrace.reference.country_groups import HUBS, country_groups
@@ -116,21 +117,37 @@ def _target_lines(store: Store, entity_id: str, role: Role) -> ir.Table:
         if role == "importer"
         else ("exporter_entity_id", "importer_entity_id")
     )
-    return d.filter(d[own] == entity_id).select(
+    mine = d.filter(d[own] == entity_id)
+    hs6 = mine.select("hs6").distinct()
+    peers = store.table("declarations")
+    mine = with_unit_value_flag(mine, peers.filter(peers.hs6.isin(hs6.hs6)))
+    return mine.select(
         "declaration_id",
         "date",
         "origin_country",
         "dispatch_country",
         "hs6",
         "ingest_id",
-        value_usd=d.value_usd.fill_null(0.0),
-        valued=d.value_usd.notnull(),
-        party_id=d[other],
+        "unit_value_flagged",
+        value_usd=mine.value_usd.fill_null(0.0),
+        valued=mine.value_usd.notnull(),
+        party_id=mine[other],
+        is_aggregate=mine.granularity == "month",
     )
 
 
 def _usd(expr: ir.Table) -> ir.Scalar:
     return expr.value_usd.sum().fill_null(0.0)
+
+
+def _declarations(t: ir.Table) -> ir.IntegerScalar:
+    """Distinct customs declarations: a vendor's monthly aggregate row is not one."""
+    return t.declaration_id.nunique(where=~t.is_aggregate).fill_null(0)
+
+
+def _aggregate_rows(t: ir.Table) -> ir.IntegerScalar:
+    """Monthly aggregate rows (vendor summaries), counted apart from declarations."""
+    return t.is_aggregate.cast("int64").sum().fill_null(0)
 
 
 def _distinct(column: ir.Column) -> ir.ArrayScalar:
@@ -195,9 +212,11 @@ class _Exposure:
             "period": {"from": _iso(self.start), "to": _iso(self.end)},
             "role": self.options.role,
             "total_usd": round(self.total, 2),
-            "declarations": self._scalar(self.lines.declaration_id.nunique()),
-            "lines": self._scalar(self.lines.count()),
+            "declarations": self._scalar(_declarations(self.lines)),
+            "lines": self._scalar((~self.lines.is_aggregate).cast("int64").sum().fill_null(0)),
+            "aggregate_rows": self._scalar(_aggregate_rows(self.lines)),
             "unvalued_lines": self._scalar((~self.lines.valued).sum().fill_null(0)),
+            "unit_value_flagged": self.flagged(),
             "by_year": self.by_year(),
             "by_origin_country": origins,
             "by_dispatch_country": self.by_country(self.lines, "dispatch_country"),
@@ -230,7 +249,9 @@ class _Exposure:
     def by_country(self, t: ir.Table, column: str, total: float | None = None) -> list[dict]:
         grouped = (
             t.group_by(country=t[column])
-            .aggregate(value_usd=_usd(t), declarations=t.declaration_id.nunique())
+            .aggregate(
+                value_usd=_usd(t), declarations=_declarations(t), aggregate_rows=_aggregate_rows(t)
+            )
             .order_by([ibis.desc("value_usd"), "country"])
         )
         total = self.total if total is None else total
@@ -240,6 +261,7 @@ class _Exposure:
                 "value_usd": round(r["value_usd"], 2),
                 "share": self.share(r["value_usd"], total),
                 "declarations": r["declarations"],
+                "aggregate_rows": r["aggregate_rows"],
             }
             for r in self._rows(grouped)
         ]
@@ -250,8 +272,9 @@ class _Exposure:
             t.group_by("party_id")
             .aggregate(
                 value_usd=_usd(t),
-                declarations=t.declaration_id.nunique(),
-                lines=t.count(),
+                declarations=_declarations(t),
+                aggregate_rows=_aggregate_rows(t),
+                lines=(~t.is_aggregate).cast("int64").sum().fill_null(0),
                 first_date=t.date.min(),
                 last_date=t.date.max(),
                 origins=_distinct(t.origin_country),
@@ -268,6 +291,7 @@ class _Exposure:
                 "country": info.get(r["party_id"], {}).get("country"),
                 "value_usd": round(r["value_usd"], 2),
                 "declarations": r["declarations"],
+                "aggregate_rows": r["aggregate_rows"],
                 "first_date": _iso(r["first_date"]),
                 "last_date": _iso(r["last_date"]),
                 "share": self.share(r["value_usd"], total),
@@ -280,15 +304,21 @@ class _Exposure:
 
     def by_category(self, t: ir.Table) -> list[dict]:
         grouped = t.group_by("hs6").aggregate(
-            value_usd=_usd(t), declarations=_distinct(t.declaration_id)
+            value_usd=_usd(t),
+            declarations=_distinct(
+                ibis.ifelse(t.is_aggregate, ibis.null("string"), t.declaration_id)
+            ),
+            aggregate_rows=_aggregate_rows(t),
         )
         names = self.hs_names
         categories: dict[str, dict] = {}
         for row in self._rows(grouped):
             label = self.options.categories.label(row["hs6"], names)
             entry = categories.setdefault(
-                label, {"category": label, "hs_codes": [], "value_usd": 0.0, "_decl": set()}
+                label,
+                {"category": label, "hs_codes": [], "value_usd": 0.0, "_decl": set(), "_agg": 0},
             )
+            entry["_agg"] += row["aggregate_rows"]
             entry["hs_codes"].append(row["hs6"] or "")
             entry["value_usd"] += row["value_usd"]
             entry["_decl"].update(row["declarations"])
@@ -301,6 +331,7 @@ class _Exposure:
                 "value_usd": round(c["value_usd"], 2),
                 "share": self.share(c["value_usd"], total),
                 "declarations": len(c["_decl"]),
+                "aggregate_rows": c["_agg"],
             }
             for c in ordered
         ]
@@ -345,8 +376,10 @@ class _Exposure:
             ],
             "source": event.source,
             "in_period": bool(self.start and self.start <= event.date <= self.end),
-            "before_declarations": self._scalar(before.declaration_id.nunique()),
-            "after_declarations": self._scalar(after.declaration_id.nunique()),
+            "before_declarations": self._scalar(_declarations(before)),
+            "after_declarations": self._scalar(_declarations(after)),
+            "before_aggregate_rows": self._scalar(_aggregate_rows(before)),
+            "after_aggregate_rows": self._scalar(_aggregate_rows(after)),
         }
 
     def transshipment(self) -> list[dict]:
@@ -358,7 +391,11 @@ class _Exposure:
         )
         grouped = (
             moved.group_by(origin=moved.origin_country, dispatch=moved.dispatch_country)
-            .aggregate(value_usd=_usd(moved), declarations=moved.declaration_id.nunique())
+            .aggregate(
+                value_usd=_usd(moved),
+                declarations=_declarations(moved),
+                aggregate_rows=_aggregate_rows(moved),
+            )
             .order_by([ibis.desc("value_usd"), "origin", "dispatch"])
         )
         return [
@@ -380,7 +417,9 @@ class _Exposure:
         t = self.chpl_lines()
         grouped = (
             t.group_by("tier", "hs6", "description")
-            .aggregate(value_usd=_usd(t), declarations=t.declaration_id.nunique())
+            .aggregate(
+                value_usd=_usd(t), declarations=_declarations(t), aggregate_rows=_aggregate_rows(t)
+            )
             .order_by(["tier", ibis.desc("value_usd"), "hs6"])
         )
         return [{**r, "value_usd": round(r["value_usd"], 2)} for r in self._rows(grouped)]
@@ -406,9 +445,23 @@ class _Exposure:
         """The ingested files behind the figures, and whether they are SYNTHETIC."""
         t = self.lines
         runs = self.store.table("ingest_runs").select("ingest_id", "file", "synthetic")
-        counted = t.group_by("ingest_id").aggregate(lines=t.count())
+        counted = t.group_by("ingest_id").aggregate(
+            lines=(~t.is_aggregate).cast("int64").sum(), aggregate_rows=_aggregate_rows(t)
+        )
         joined = counted.join(runs, "ingest_id").order_by("file")
-        return self._rows(joined.select("file", "synthetic", "lines"))
+        return self._rows(joined.select("file", "synthetic", "lines", "aggregate_rows"))
+
+    def flagged(self) -> dict:
+        """How much of the total rests on values far from their goods' usual unit value
+        (see :mod:`analyse.unit_values`): kept in every figure, but said."""
+        t = self.lines.filter(self.lines.unit_value_flagged)
+        [row] = self._rows(t.aggregate(value_usd=_usd(t), rows=t.count()))
+        return {
+            "value_usd": round(row["value_usd"], 2),
+            "share": self.share(row["value_usd"]),
+            "rows": row["rows"],
+            "rule": f"value per kg (else per unit) over {FACTOR:g}x from its HS6's median",
+        }
 
     def continued_after_designation(self) -> list[dict]:
         t = self.all_lines
@@ -442,7 +495,7 @@ class _Exposure:
                 stats = self._rows(
                     after.aggregate(
                         value=_usd(after),
-                        declarations=after.declaration_id.nunique(),
+                        declarations=_declarations(after),
                         last=after.date.max(),
                     )
                 )[0]

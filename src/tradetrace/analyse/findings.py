@@ -89,6 +89,17 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {many}"
 
 
+def records(declarations: int, aggregate_rows: int = 0, word: str = "declaration") -> str:
+    """``12 customs declarations``, ``40 monthly aggregate rows`` or both: a vendor's
+    monthly summary row is never called a declaration."""
+    parts = []
+    if declarations or not aggregate_rows:
+        parts.append(plural(declarations, word))
+    if aggregate_rows:
+        parts.append(plural(aggregate_rows, "monthly aggregate row"))
+    return " and ".join(parts)
+
+
 def _upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -174,12 +185,27 @@ def _total(result: dict, ctx: _Exposure, words: _Words) -> dict:
         if origins
         else "with no country of origin declared"
     )
+    counted = records(result["declarations"], result["aggregate_rows"], "customs declaration")
     text = (
         f"{when}, {_who(result)} {words.traded} at least {usd(result['total_usd'])} of goods "
-        f"in {plural(result['declarations'], 'customs declaration')} "
+        f"in {counted} "
         f"{_from_parties(suppliers, words)}, {where}."
     )
+    flagged = result.get("unit_value_flagged") or {}
+    if flagged.get("value_usd"):
+        text += (
+            f" {usd(flagged['value_usd'])} of it ({pct(flagged['share'])}) rests on values "
+            "far from their goods' usual unit value, which may be misdeclared or misread."
+        )
     return _finding("total", text, result["total_usd"], ctx.evidence(ctx.lines))
+
+
+def _counts(rows: list[dict]) -> tuple[int, int]:
+    """Declarations and monthly aggregate rows summed over breakdown rows."""
+    return (
+        sum(r["declarations"] for r in rows),
+        sum(r.get("aggregate_rows", 0) for r in rows),
+    )
 
 
 def _period(result: dict) -> dict:
@@ -266,7 +292,7 @@ def _designation(result: dict, ctx: _Exposure, words: _Words, cont: dict) -> dic
     verb = "still delivered" if words.party == "supplier" else "still bought"
     text += (
         f" After that date {who} {verb} at least {usd(cont['value_usd'])} of goods in "
-        f"{plural(sum(s['declarations'] for s in suppliers), 'declaration')}."
+        f"{records(*_counts(suppliers))}."
     )
     return _finding(f"designation:{cont['list']}", text, cont["value_usd"], ctx.evidence(after))
 
@@ -332,7 +358,7 @@ def _transshipment(result: dict, ctx: _Exposure) -> list[dict]:
     hubs = sorted({country_name(r["dispatch"]) for r in routes if r["hub"]})
     text = (
         f"At least {usd(value)} ({pct(value / result['total_usd'])}) in "
-        f"{plural(sum(r['declarations'] for r in routes), 'declaration')} was dispatched from a "
+        f"{records(*_counts(routes))} was dispatched from a "
         f"country other than the goods' origin, including {shown}."
     )
     if hubs:

@@ -140,8 +140,12 @@ class Exposure(Open):
     period: Period
     role: Literal["importer", "exporter"]
     total_usd: float
-    declarations: int
-    lines: int
+    declarations: int = Field(description="distinct customs declarations (line-level rows)")
+    lines: int = Field(description="declaration goods lines and bills of lading")
+    aggregate_rows: int = Field(description="a vendor's monthly aggregate rows, never declarations")
+    unit_value_flagged: dict[str, Any] = Field(
+        description="value_usd, share and rows of the total resting on unusual unit values"
+    )
     by_year: list[dict[str, Any]]
     by_origin_country: list[dict[str, Any]]
     by_supplier: list[dict[str, Any]]

@@ -284,7 +284,7 @@ def _load_batches(
             loaded = store.run_prepared(compiled.load)
             if loaded < rows:  # normalise the rows not loaded again, to say why
                 store.run_prepared_into(REJECTED_TABLE, find_rejected)
-                quarantined = store.run_prepared(compiled.reject)
+                quarantined = store.run_prepared(compiled.reject(store))
                 if quarantined != rows - loaded:
                     raise StoreError(
                         f"{result.file}: {rows} rows staged but {loaded} loaded + "
@@ -419,16 +419,24 @@ class _ReadAhead:
         return not self._stop.is_set()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
-    """A layout's statements, compiled once (about a second) for all the files of that layout:
-    the value lookups a batch materialises, then the two inserts, which normalise the rows on
-    the way (the normalised rows are never materialised: that costs as much as writing them).
+    """A layout's statements, compiled once for all the files of that layout: the value
+    lookups a batch materialises, then the two inserts, which normalise the rows on the way
+    (the normalised rows are never materialised: that costs as much as writing them). The
+    quarantine insert is compiled only when a batch first has rows to reject: compiling a
+    statement costs about a second, and most files have none.
     """
 
     lookups: list[tuple[str, str]]
     load: Insert  # the good rows of the staged batch, into declaration_rows
-    reject: Insert  # the rows of REJECTED_TABLE (all rejected), into quarantine_rows
+    build_reject: Callable[[Store], Insert]  # the rows of REJECTED_TABLE, into quarantine_rows
+    _reject: Insert | None = None
+
+    def reject(self, store: Store) -> Insert:
+        if self._reject is None:
+            self._reject = self.build_reject(store)
+        return self._reject
 
 
 _COMPILED: dict[tuple, _Compiled] = {}
@@ -442,15 +450,14 @@ def _compiled(store: Store, mapping: Mapping, refs: References) -> _Compiled:
         *lookups, (_, rows) = normalise_steps(stage, mapping, refs)
         good = rows.filter(rows.reject_reason.isnull()).cross_join(file)
         good = with_provenance(good, good._file, good._ingest_id).select(*DECLARATION_COLUMNS)
-        # the rows of a batch not loaded, normalised again with the batch's lookups
-        rejected = ibis.table(_stage_schema(mapping.header), name=REJECTED_TABLE)
-        *_, (_, again) = normalise_steps(rejected, mapping, refs)
-        bad = with_raw_rows(again.filter(again.reject_reason.notnull()), rejected, mapping)
-        bad = bad.cross_join(file)
-        _COMPILED[key] = _Compiled(
-            lookups=[(name, store.prepared(expr)) for name, expr in lookups],
-            load=store.prepared_insert("declaration_rows", good),
-            reject=store.prepared_insert(
+
+        def build_reject(store: Store) -> Insert:
+            """The rows of a batch not loaded, normalised again with the batch's lookups."""
+            rejected = ibis.table(_stage_schema(mapping.header), name=REJECTED_TABLE)
+            *_, (_, again) = normalise_steps(rejected, mapping, refs)
+            bad = with_raw_rows(again.filter(again.reject_reason.notnull()), rejected, mapping)
+            bad = bad.cross_join(file)
+            return store.prepared_insert(
                 "quarantine_rows",
                 bad.select(
                     ingest_id=bad._ingest_id,
@@ -461,7 +468,12 @@ def _compiled(store: Store, mapping: Mapping, refs: References) -> _Compiled:
                     reason=bad.reject_reason,
                     raw=bad.raw,
                 ),
-            ),
+            )
+
+        _COMPILED[key] = _Compiled(
+            lookups=[(name, store.prepared(expr)) for name, expr in lookups],
+            load=store.prepared_insert("declaration_rows", good),
+            build_reject=build_reject,
         )
     return _COMPILED[key]
 

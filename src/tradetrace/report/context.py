@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from tradetrace import __version__
 from tradetrace.analyse.findings import HHI_BANDS, period_text
 from tradetrace.analyse.target import entity_matches
+from tradetrace.analyse.unit_values import FACTOR
 from tradetrace.reference.country_groups import HUBS
 from tradetrace.report import queries
 from tradetrace.report.colours import Palette
@@ -21,6 +22,8 @@ from tradetrace.report.formatting import (
     event_short,
     explain_match,
     list_label,
+    money,
+    share,
     slug,
 )
 from tradetrace.store import Store
@@ -242,7 +245,28 @@ def _evidence(store: Store, exposure: dict) -> list[dict]:
 def _methodology(exposure: dict) -> list[dict]:
     """The caveats a reader needs, as plain sentences (docs/exposure.md has the detail)."""
     hubs = ", ".join(HUBS.values())
+    flagged = exposure.get("unit_value_flagged") or {}
+    extra = []
+    if exposure.get("aggregate_rows"):
+        extra.append((
+            "Monthly aggregates",
+            f"{exposure['aggregate_rows']:,} of the rows behind these figures are a trade-data "
+            "vendor's monthly aggregates (one row per importer, supplier, goods code and month, "
+            "dated the first of its month), not customs declarations: they are counted apart, "
+            "dates are known to the month only, and a figure built on them cannot be traced to "
+            "single declarations.",
+        ))  # fmt: skip
+    if flagged.get("rows"):
+        extra.append((
+            "Unusual unit values",
+            f"{flagged['rows']:,} rows worth {money(flagged['value_usd'])} "
+            f"({share(flagged['share'])} of the total) have a value per kilogram (else per "
+            f"unit) more than {FACTOR:g} times above or below the median of their HS subheading "
+            "in the store: a currency misread, a typo or a unit price summed as a total is "
+            "likely. They are kept in every figure.",
+        ))  # fmt: skip
     items = [
+        *extra,
         (
             "Coverage",
             "Customs records are partial: a declaration absent from the data is not a shipment "
@@ -252,8 +276,9 @@ def _methodology(exposure: dict) -> list[dict]:
         (
             "Values",
             "Values are the declared customs value in USD (declared, or converted at the ECB "
-            "reference rate of the declaration date). Lines without a USD value count as lines "
-            f"and add nothing ({exposure['unvalued_lines']:,} such lines here).",
+            "reference rate of the declaration date, else HMRC's monthly customs rate). Rows "
+            "without a USD value (a currency with no rate, or none named) count as rows and add "
+            f"nothing ({exposure['unvalued_lines']:,} such rows here).",
         ),
         (
             "Scope",

@@ -184,8 +184,15 @@ def _neighbours(
 
 
 def _no_counterparties(store: Store, links: ir.Table, target: Target, role: str) -> None:
-    """An empty first hop on one side is a wrong role when the other side has trade."""
+    """An empty first hop on one side is a wrong role when the target never trades in that
+    role but does in the other. A target that does trade in its role, with no counterparty
+    named (a vendor's export file without a buyer column), simply has no edges."""
     other_role = "exporter" if role == "importer" else "importer"
+    declared = store.table("resolved_declarations")
+    if store.to_arrow(
+        declared.filter(declared[f"{role}_entity_id"] == target.entity_id).count()
+    ).as_py():
+        return
     own = _SIDES[other_role][0]
     if store.to_arrow(links.filter(links[own] == target.entity_id).count()).as_py():
         whom = "buyers" if other_role == "exporter" else "suppliers"

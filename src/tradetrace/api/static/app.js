@@ -128,7 +128,8 @@ function renderEntity(entity, x) {
   const suppliers = x.by_supplier.filter(s => s.value_usd > 0);
   $("kpis").replaceChildren(
     kpi(money(x.total_usd), "value in the period"),
-    kpi(x.declarations.toLocaleString("en-US"), "declarations (" + x.lines.toLocaleString("en-US") + " lines)"),
+    kpi(x.declarations.toLocaleString("en-US"), "declarations (" + x.lines.toLocaleString("en-US") + " lines)"
+      + (x.aggregate_rows ? ", " + x.aggregate_rows.toLocaleString("en-US") + " monthly aggregate rows" : "")),
     kpi(String(suppliers.length), x.role === "importer" ? "suppliers" : "buyers"),
     kpi(String(x.by_origin_country.filter(r => r.country).length), "countries of origin"),
     kpi(x.concentration.hhi_supplier == null ? "–" : Math.round(x.concentration.hhi_supplier).toLocaleString("en-US"), "supplier HHI (0–10,000)"));
