@@ -37,7 +37,6 @@ import yaml
 
 from tradetrace.errors import ProfileError
 from tradetrace.ingest.headers import (
-    ColumnReading,
     currency_code,
     read_headers,
     vocabulary,
@@ -554,7 +553,6 @@ def assert_known(value: str | None, allowed: tuple[str, ...], option: str) -> No
 
 
 __all__ = [
-    "ColumnReading",
     "FileReading",
     "Options",
     "direction_of_value",

@@ -29,7 +29,7 @@ PARTY_ATTRIBUTES = ("name", "id", "address", "country")
 #: Variants of a party's name column, best first: the one as declared, then the others.
 NAME_VARIANTS = ("original", "plain", "english", "standardised", "raw")
 #: Words too common to read as an ISO currency code inside a header.
-NOT_CURRENCY_CODES = frozenset({"ALL", "TOP", "CUP", "PEN", "MOP", "SOS", "BAM", "CAD", "STD"})
+NOT_CURRENCY_CODES = frozenset({"ALL", "TOP", "CUP", "PEN", "MOP", "SOS", "BAM", "STD"})
 
 
 @dataclass(frozen=True)

@@ -307,6 +307,10 @@ def hs_section(chapter: ir.StringValue) -> ir.StringValue:
     )
 
 
+def _direction_value(text: ir.StringValue) -> ir.StringValue:
+    return direction_of(text, None)
+
+
 def direction_of(text: ir.StringValue, default: str | None) -> ir.StringValue:
     """A direction cell as 'import'/'export' (the same reading as
     ``detect.direction_of_value``: "ИМ", "IM4", "EX1000000", "RELEASE ... (IMPORT)"), the
@@ -414,12 +418,10 @@ def normalise_steps(
     importer_name, importer_id = _names(cells, "importer"), raw("importer_id")
     embedded_id = importer_name.re_search(r"^(\d{12}|\d{10})(\s+\d{9})?\s+\S")
     split_id = embedded_id & importer_id.isnull()
-    direction = direction_of(raw("direction"), constants.get("direction"))
     t = cells.mutate(
         **{f: raw(f) for f in TEXT_FIELDS},
         declaration_id=raw("declaration_id"),
         line_no=_int(raw("line_no")).fill_null(1),
-        direction=direction,
         reporter_country=raw("reporter_country").upper(),
         granularity=ibis.literal(constants.get("granularity", "line"), "string"),
         importer_name=ibis.ifelse(
@@ -446,6 +448,16 @@ def normalise_steps(
         **{f: _finite(t[f]) for f in MEASURE_FIELDS},
         **{f"_amount{k}": _finite(t[f"_amount{k}"]) for k in range(len(values))},
     )
+    default_direction = constants.get("direction")
+    if mapped("direction"):  # a few distinct cells ("ИМ", "ЭК"), each read once
+        flows = step(
+            "_lk_direction", _parsed_values(cells, raw("direction"), _flow=_direction_value)
+        )
+        t = _join_values(t, "_raw_direction", flows, "_flow")
+    else:
+        t = t.mutate(_flow=ibis.null("string"))
+    fallback = ibis.literal(default_direction, "string") if default_direction else None
+    t = t.mutate(direction=t._flow.fill_null(fallback) if fallback is not None else t._flow)
     offsets = _utc_offsets(mapping.utc_offset_zone)
     dates = step(
         "_lk_date",
@@ -638,12 +650,16 @@ def _rate_pairs(
 ) -> ir.Table:
     """The rate of each distinct (currency, date) the value columns need: the user's, the
     ECB's of that day, else the monthly customs rate of its month."""
-    raw_currency = cells._raw_currency
-    pairs = []
-    for code in groups:
-        joined = cells.left_join(currencies, raw_currency == currencies._v)
-        currency = _value_currency(code, joined.currency, constants)
-        pairs.append(joined.select(_c=currency, _dr=joined._raw_date, _pr=joined._raw_period))
+    raw = cells.select(
+        _rc=cells._raw_currency, _dr=cells._raw_date, _pr=cells._raw_period
+    ).distinct()  # a few hundred distinct texts, not a batch of rows, meet the lookups
+    joined = raw.left_join(currencies, raw._rc == currencies._v)
+    pairs = [
+        joined.select(
+            _c=_value_currency(code, joined.currency, constants), _dr=joined._dr, _pr=joined._pr
+        )
+        for code in groups
+    ]
     distinct = ibis.union(*pairs).distinct()
     distinct = distinct.filter(distinct._c.notnull())
     day = dates.select(_dv=dates._v, _day=dates.date)
@@ -764,7 +780,7 @@ def _notes(t: ir.Table, mapping: Mapping, values: list[tuple[int, str]]) -> ir.S
     if values:
         note(t.value_usd.isnull() & t.value.notnull(), "unvalued: value_usd left empty")
     raw_direction = t._raw_direction
-    note(raw_direction.notnull() & (direction_of(raw_direction, None).isnull()),
+    note(raw_direction.notnull() & t._flow.isnull(),
          f"{header('direction')} '", raw_direction,
          "' not understood: the file's direction used")  # fmt: skip
     note(t._raw_line_no.notnull() & _int(t._raw_line_no).isnull(), f"{header('line_no')} '",
