@@ -30,10 +30,15 @@ import ibis.expr.types as ir
 from tradetrace.analyse.categories import CategoryMap, HsNames, load_category_map
 from tradetrace.analyse.findings import findings
 from tradetrace.analyse.target import Target, find_target, listings_by_entity
-from tradetrace.analyse.unit_values import FACTOR, with_unit_value_flag
 from tradetrace.errors import InputError
 from tradetrace.reference.chpl import chpl_table
 from tradetrace.reference.country_groups import HUBS, country_groups
+from tradetrace.reference.unit_values import (
+    FACTOR,
+    YARDSTICKS_TABLE,
+    with_unit_value_flag,
+    yardsticks,
+)
 from tradetrace.store import Store
 
 __all__ = ["INVASION", "Event", "ExposureOptions", "exposure", "options_from", "parse_event"]
@@ -118,9 +123,12 @@ def _target_lines(store: Store, entity_id: str, role: Role) -> ir.Table:
         else ("exporter_entity_id", "importer_entity_id")
     )
     mine = d.filter(d[own] == entity_id)
-    hs6 = mine.select("hs6").distinct()
-    peers = store.table("declarations")
-    mine = with_unit_value_flag(mine, peers.filter(peers.hs6.isin(hs6.hs6)))
+    if store.has_table(YARDSTICKS_TABLE):
+        sticks = store.table(YARDSTICKS_TABLE)
+    else:  # a store resolved by an older tradetrace
+        peers = store.table("declarations")
+        sticks = yardsticks(peers.filter(peers.hs6.isin(mine.select("hs6").distinct().hs6)))
+    mine = with_unit_value_flag(mine, sticks)
     return mine.select(
         "declaration_id",
         "date",
@@ -453,7 +461,7 @@ class _Exposure:
 
     def flagged(self) -> dict:
         """How much of the total rests on values far from their goods' usual unit value
-        (see :mod:`analyse.unit_values`): kept in every figure, but said."""
+        (see :mod:`reference.unit_values`): kept in every figure, but said."""
         t = self.lines.filter(self.lines.unit_value_flagged)
         [row] = self._rows(t.aggregate(value_usd=_usd(t), rows=t.count()))
         return {

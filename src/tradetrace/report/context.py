@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from tradetrace import __version__
 from tradetrace.analyse.findings import HHI_BANDS, period_text
 from tradetrace.analyse.target import entity_matches
-from tradetrace.analyse.unit_values import FACTOR
 from tradetrace.reference.country_groups import HUBS
+from tradetrace.reference.unit_values import FACTOR
 from tradetrace.report import queries
 from tradetrace.report.colours import Palette
 from tradetrace.report.formatting import (

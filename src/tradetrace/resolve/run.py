@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tradetrace.errors import InputError
+from tradetrace.reference.unit_values import YARDSTICKS_TABLE, yardsticks
 from tradetrace.resolve.graph import Judgement, cluster, entity_ids
 from tradetrace.resolve.judgements import judgement_rows, judgements_from_rows
 from tradetrace.resolve.model import THRESHOLD, score
@@ -280,6 +281,8 @@ def _link_declarations(store: Store) -> None:
         "resolved_declarations",
         joined.select(d, links.importer_entity_id, links.exporter_entity_id),
     )
+    # the usual unit values of every HS6, once per store state, for the exposure's check
+    store.replace_table(YARDSTICKS_TABLE, yardsticks(d))
 
 
 def entity_members(store: Store, entity_id: str) -> list[str]:

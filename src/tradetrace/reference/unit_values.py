@@ -22,6 +22,8 @@ import ibis.expr.types as ir
 FACTOR = 20.0
 #: Rows of an HS6 (valued and weighed) needed before its median is a yardstick.
 MIN_PEERS = 20
+#: Where ``resolve`` keeps the yardsticks of the store's declarations.
+YARDSTICKS_TABLE = "unit_value_yardsticks"
 
 
 def unit_value(rows: ir.Table) -> tuple[ir.FloatingValue, ir.StringValue]:
@@ -48,12 +50,12 @@ def yardsticks(declarations: ir.Table) -> ir.Table:
     return stats.filter(stats.peers >= MIN_PEERS)
 
 
-def with_unit_value_flag(rows: ir.Table, declarations: ir.Table) -> ir.Table:
-    """``rows`` plus ``unit_value_flagged`` (true: far from the usual unit value of its HS6;
-    false: within it, or nothing to compare with)."""
+def with_unit_value_flag(rows: ir.Table, sticks: ir.Table) -> ir.Table:
+    """``rows`` plus ``unit_value_flagged`` (true: far from the usual unit value of its HS6
+    in ``sticks``, see :func:`yardsticks`; false: within it, or nothing to compare with)."""
     value, basis = unit_value(rows)
     measured = rows.mutate(_uv=value, _basis=basis)
-    sticks = yardsticks(declarations).rename(_y_hs6="hs6", _y_basis="basis")
+    sticks = sticks.rename(_y_hs6="hs6", _y_basis="basis")
     joined = measured.left_join(
         sticks, (measured.hs6 == sticks._y_hs6) & (measured._basis == sticks._y_basis)
     )
