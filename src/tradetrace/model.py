@@ -119,7 +119,6 @@ COUNTRY_FIELDS: tuple[str, ...] = (
     "destination_country",
     "trading_country",
 )
-NUMBER_FIELDS: tuple[str, ...] = ("quantity", "net_kg", "gross_kg", "value", "value_usd")
 
 
 def declarations_schema() -> sch.Schema:

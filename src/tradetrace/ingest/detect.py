@@ -46,6 +46,8 @@ from tradetrace.ingest.profiles import Mapping, Profile, get_profile
 from tradetrace.reference.countries import to_iso2
 
 DIRECTIONS = ("import", "export")
+#: the reporter's own party in a file of each direction
+DOMESTIC_SIDE = {"import": "importer", "export": "exporter"}
 #: party fields whose canonical name differs from ``<role>_<attribute>``
 _FIELD_NAMES = {"manufacturer_name": "manufacturer"}
 GRANULARITIES = ("line", "month")
@@ -110,6 +112,10 @@ def local_currency(reporter: str | None) -> str | None:
     return customs_authorities().get(reporter or "", (None, None))[0]
 
 
+def time_zone(reporter: str | None) -> str | None:
+    return customs_authorities().get(reporter or "", (None, None))[1]
+
+
 # -- the whole reading ----------------------------------------------------------------------------
 
 
@@ -122,7 +128,7 @@ def read_file(
     readings = read_headers(header)
     mapping, detected = _mapping(header, readings, profile, options.overrides)
     columns = _sample_columns(sample, len(header))
-    direction = _direction(mapping, readings, columns, name, profile, options, detected)
+    direction, mapping = _direction(mapping, readings, columns, name, profile, options, detected)
     reporter = _reporter(mapping, readings, columns, name, direction, profile, options, detected)
     granularity = _granularity(mapping, readings, profile, options, detected)
     currency = _currency(mapping, reporter, profile, options, detected)
@@ -137,7 +143,7 @@ def read_file(
         mapping,
         constants={k: v for k, v in constants.items() if v},
         decimal=_decimal(mapping, columns, profile, detected),
-        utc_offset_zone=customs_authorities().get(reporter or "", (None, None))[1],
+        utc_offset_zone=time_zone(reporter),
     )
     used = mapping.used_columns()
     unmapped = [h for i, h in enumerate(header) if i not in used]
@@ -156,9 +162,6 @@ def _mapping(
         for f, r in readings.alternates.items()
         if f in ("importer_name", "exporter_name")
     }
-    for f, r in readings.alternates.items():  # other parties' second spellings: extra
-        if f not in alternates:
-            readings.unmapped.append(r)
     currencies = {
         r.index: r.currency or ""
         for f in ("value_usd", "value")
@@ -178,8 +181,9 @@ def _mapping(
                 del columns[name]
             elif rest:
                 fallbacks[name] = rest
-            for index in present:
-                currencies.setdefault(index, "") if name in ("value", "value_usd") else None
+            if name in ("value", "value_usd"):
+                for index in present:
+                    currencies.setdefault(index, "")
         for column, code in profile.currencies.items():
             if _key(column) in keys:
                 currencies[keys[_key(column)]] = code
@@ -267,11 +271,16 @@ def direction_of_value(text: str) -> str | None:
     return None
 
 
-def _direction(mapping, readings, columns, name, profile, options, detected) -> str | None:
+def _direction(
+    mapping, readings, columns, name, profile, options, detected
+) -> tuple[str | None, Mapping]:
+    """The file's direction, and the mapping without a direction column whose cells do not
+    read as directions (a procedure code: it stays in ``extra``)."""
     if options.direction:
-        return _said(detected, "direction", options.direction, "given with --direction")
+        return _said(detected, "direction", options.direction, "given with --direction"), mapping
     if profile is not None and profile.direction:
-        return _said(detected, "direction", profile.direction, f"profile {profile.name!r}")
+        said = _said(detected, "direction", profile.direction, f"profile {profile.name!r}")
+        return said, mapping
     votes: Counter[str] = Counter()
     why: list[str] = []
     column = mapping.columns.get("direction")
@@ -285,9 +294,10 @@ def _direction(mapping, readings, columns, name, profile, options, detected) -> 
                 f"per row from column {mapping.header[column]!r} "
                 f"({', '.join(f'{k}: {v}' for k, v in counts.items())} in the sample)"
             )
-            return top
-        if values:  # a procedure code we cannot read: keep it as an extra column
-            del mapping.columns["direction"]
+            return top, mapping
+        if values:
+            kept = {f: i for f, i in mapping.columns.items() if f != "direction"}
+            mapping = replace(mapping, columns=kept)
     for reading in readings.columns:
         concepts = reading.concepts
         if reading.field == "date" or "type" in concepts or "direction" in concepts:
@@ -296,16 +306,10 @@ def _direction(mapping, readings, columns, name, profile, options, detected) -> 
                     votes[flow] += 3
                     why.append(f"{reading.header!r} names an {flow} ({flow} +3)")
     words = {w for r in readings.columns if r.party for w in r.words}
-    if {"supplier", "suppliers", "proveedor"} & words or any(
-        w.startswith("поставщик") for w in words
-    ):
-        votes["import"] += 2
-        why.append("the foreign side is called 'supplier' (import +2)")
-    if {"buyer", "buyers", "purchaser", "comprador"} & words or any(
-        w.startswith("покупател") for w in words
-    ):
-        votes["export"] += 2
-        why.append("the foreign side is called 'buyer' (export +2)")
+    for flow, (label, entries) in vocabulary().perspective_words.items():
+        if any(_is_word(w, entry) for w in words for entry in entries):
+            votes[flow] += 2
+            why.append(f"the foreign side is called {label!r} ({flow} +2)")
     if "importer" in words and "exporter" not in words:
         votes["import"] += 1
         why.append("an 'importer' column and no 'exporter' (import +1)")
@@ -327,10 +331,15 @@ def _direction(mapping, readings, columns, name, profile, options, detected) -> 
             why.append(f"the file name says {flow} ({flow} +2)")
     if not votes or votes["import"] == votes["export"]:
         detected["direction"] = "cannot tell: " + ("; ".join(why) or "no clue in the file")
-        return None
+        return None, mapping
     flow = max(DIRECTIONS, key=lambda d: votes[d])
     detected["direction"] = f"{flow}: " + "; ".join(why)
-    return flow
+    return flow, mapping
+
+
+def _is_word(word: str, entry: str) -> bool:
+    """A header word against a vocabulary entry ("поставщик*" is a stem)."""
+    return word.startswith(entry[:-1]) if entry.endswith("*") else word == entry
 
 
 def _domestic_detail(readings, side: str) -> list[str]:
@@ -417,7 +426,7 @@ def _reporter(mapping, readings, columns, name, direction, profile, options, det
 
 
 def _domestic_id_values(mapping: Mapping, columns, direction: str | None) -> list[str]:
-    side = {"import": "importer", "export": "exporter"}.get(direction or "")
+    side = DOMESTIC_SIDE.get(direction or "")
     names = [f"{side}_id", "domestic_id"] if side else ["domestic_id"]
     for name in names:
         if name in mapping.columns:
@@ -530,7 +539,7 @@ def _sided(mapping: Mapping, direction: str | None) -> Mapping:
     to the reporter's own party (the importer of an import), a port without a side is the
     reporter's own (discharge on import, loading on export), a foreign port the partner's."""
     columns = dict(mapping.columns)
-    domestic = {"import": "importer", "export": "exporter"}.get(direction or "")
+    domestic = DOMESTIC_SIDE.get(direction or "")
     for attribute in ("id", "address"):
         index = columns.pop(f"domestic_{attribute}", None)
         if index is not None and domestic:

@@ -43,6 +43,7 @@ class Vocabulary:
     parties: dict[str, tuple[str, ...]]
     reporter_words: dict[str, tuple[tuple[str, ...], ...]]
     file_name_words: dict[str, frozenset[str]]
+    perspective_words: dict[str, tuple[str, tuple[str, ...]]]  # flow → (label, entries)
     direction_values: dict[str, frozenset[str]]
     aggregate_words: frozenset[str]
     currency_words: dict[str, str]
@@ -81,6 +82,10 @@ def vocabulary() -> Vocabulary:
         },
         file_name_words={
             k: frozenset(fold(str(w)) for w in v) for k, v in data["file_name_words"].items()
+        },
+        perspective_words={
+            flow: (str(v["label"]), tuple(fold(str(w)) for w in v["words"]))
+            for flow, v in data["perspective_words"].items()
         },
         direction_values={
             k: frozenset(str(w).upper() for w in v) for k, v in data["direction_values"].items()
@@ -208,9 +213,6 @@ class ColumnReading:
     attribute: str | None = None
     variant: str = "plain"
     currency: str | None = None
-    domestic: bool = (
-        False  # an unqualified party attribute ("ADDRESS", "IEC"): the reporter's party
-    )
     words: tuple[str, ...] = ()
     concepts: frozenset[str] = frozenset()
     why: str = ""
@@ -314,7 +316,6 @@ def _party_reading(tokens: list[Token], concepts: frozenset[str]) -> dict | None
                 "fit": 5.0,
                 "attribute": attribute,
                 "variant": variant,
-                "domestic": True,
                 "why": f"an unqualified {attribute}: the reporter's own party",
             }
     return None
@@ -348,7 +349,8 @@ def _why(name: str, words: tuple[str, ...]) -> str:
 
 @dataclass
 class HeaderReading:
-    """A whole header row: which column fills which field, and what is left over."""
+    """A whole header row: which column fills which field (a column in none of these is
+    left over, and goes to ``extra``)."""
 
     columns: list[ColumnReading]
     chosen: dict[str, ColumnReading] = field(default_factory=dict)
@@ -356,7 +358,6 @@ class HeaderReading:
     fallbacks: dict[str, list[ColumnReading]] = field(default_factory=dict)
     #: party names: the other spellings (``IMPORTER_NAME_EN`` beside ``IMPORTER_NAME``)
     alternates: dict[str, ColumnReading] = field(default_factory=dict)
-    unmapped: list[ColumnReading] = field(default_factory=list)
 
 
 #: Fields whose runners-up are kept as per-row fallbacks instead of going to ``extra``.
@@ -383,11 +384,6 @@ def read_headers(header: list[str] | tuple[str, ...]) -> HeaderReading:
             result.fallbacks[name] = rest
         elif name.endswith("_name") and rest:
             result.alternates[name] = rest[0]
-            result.unmapped.extend(rest[1:])
-        else:
-            result.unmapped.extend(rest)
-    result.unmapped.extend(r for r in readings if not r.field)
-    result.unmapped.sort(key=lambda r: r.index)
     return result
 
 

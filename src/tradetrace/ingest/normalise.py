@@ -526,7 +526,7 @@ def normalise_steps(
         source_row=t._source_row,
         ingest_id=ibis.null("string"),
     )
-    t = t.mutate(notes=_notes(t, mapping, values), _failure=_failure(t, mapping, values))
+    t = t.mutate(notes=_notes(t, mapping, values, groups), _failure=_failure(t, mapping, values))
     column_, value_, reason = _first_failure(t, mapping, values)
     step(
         "_norm",
@@ -640,6 +640,11 @@ def _currency_groups(values: list[tuple[int, str]]) -> dict[str, list[int]]:
     return groups
 
 
+def _rate_of(groups: dict[str, list[int]]) -> dict[int, int]:
+    """Value column → the column of its group whose rate join it shares."""
+    return {k: members[0] for members in groups.values() for k in members}
+
+
 def _rate_pairs(
     cells: ir.Table,
     groups: dict[str, list[int]],
@@ -719,7 +724,7 @@ def _usd(t: ir.Table, count: int, groups: dict[str, list[int]]):
     USD columns first, then the others at their rate), else one that gives zero; and the
     declared value and currency: the first non-USD value column with an amount."""
     usd, source = [], []
-    rate_of = {k: members[0] for members in groups.values() for k in members}
+    rate_of = _rate_of(groups)
     for k in range(count):
         amount, currency = t[f"_amount{k}"], t[f"_currency{k}"]
         is_usd = currency == "USD"
@@ -745,7 +750,9 @@ def _usd(t: ir.Table, count: int, groups: dict[str, list[int]]):
     return value_usd, value_source, value, currency
 
 
-def _notes(t: ir.Table, mapping: Mapping, values: list[tuple[int, str]]) -> ir.StringValue:
+def _notes(
+    t: ir.Table, mapping: Mapping, values: list[tuple[int, str]], groups: dict[str, list[int]]
+) -> ir.StringValue:
     """What the row keeps but an analyst should know, '; '-separated (null: nothing)."""
     notes: list[tuple[ir.BooleanValue, ir.StringValue]] = []
 
@@ -765,13 +772,14 @@ def _notes(t: ir.Table, mapping: Mapping, values: list[tuple[int, str]]) -> ir.S
     for name in MEASURE_FIELDS:
         raw = t[f"_raw_{name}"]
         note(raw.notnull() & t[name].isnull(), f"{header(name)} '", raw, "' is not a number")
+    rate_of = _rate_of(groups)
     for k, (index, _) in enumerate(values):
         raw, amount, currency = t[f"_raw_value{k}"], t[f"_amount{k}"], t[f"_currency{k}"]
         column = mapping.header[index]
         note(raw.notnull() & amount.isnull(), f"{column} '", raw, "' is not a number")
         note(amount.notnull() & currency.isnull(), f"{column}: currency unknown",
              " (give it with --currency)")  # fmt: skip
-        first = next((m[0] for m in _currency_groups(values).values() if k in m), None)
+        first = rate_of.get(k)
         if first is not None:
             rate = t[f"_rate{first}"]
             note(amount.notnull() & currency.notnull() & (currency != "USD") & rate.isnull()

@@ -153,9 +153,8 @@ def _options(options: Options | None, profile: str | None, overrides) -> Options
     )
 
 
-def _first_rows(source: Source, reader=None) -> pa.Table | None:
+def _first_rows(reader) -> pa.Table | None:
     """The file's first batch of raw rows (trimmed), or None for a file with no rows."""
-    reader = reader or open_table(source)
     batches = reader.batches()
     try:
         return pa.Table.from_batches([trim_cells(next(batches))])
@@ -170,8 +169,13 @@ def _first_rows(source: Source, reader=None) -> pa.Table | None:
 def read_source(source: Source, options: Options) -> FileReading:
     """How a file will be read (see :mod:`ingest.detect`), from its header and first rows;
     any problem is one line naming the file."""
+    return _read_with_sample(source, options)[0]
+
+
+def _read_with_sample(source: Source, options: Options) -> tuple[FileReading, pa.Table | None]:
+    """:func:`read_source`, and the first rows it was read from."""
     reader = open_table(source)
-    sample = _first_rows(source, reader)
+    sample = _first_rows(reader)
     try:
         reading = read_file(source.name, reader.header, sample, options)
     except ProfileError as exc:  # the mapper sees a header, not a file: name the file here
@@ -186,7 +190,7 @@ def read_source(source: Source, options: Options) -> FileReading:
             f"{source.name}: cannot tell whose customs records these are "
             f"({reading.detected.get('reporter_country', '')}); give --reporter CC"
         )
-    return reading
+    return reading, sample
 
 
 def _references(store: Store, fx_rates: Path | None) -> References:
@@ -570,8 +574,7 @@ def dry_run(
     ):
         refs = _references(store, fx_rates)
         for source in sources:
-            reading = read_source(source, options)
-            first = _first_rows(source)
+            reading, first = _read_with_sample(source, options)
             shown: list[dict] = []
             if first is not None and first.num_rows:
                 stage = store.stage(STAGE_TABLE, first.slice(0, rows))
