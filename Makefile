@@ -10,7 +10,7 @@ DEMO   := out/demo
 DB     := $(DEMO)/tradetrace.duckdb
 export TRADETRACE_SHARED_DATA := $(SHARED)
 
-.PHONY: demo test lint bench clean venv system fuzz loadtest
+.PHONY: demo test lint bench eval clean venv system fuzz loadtest
 
 # Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports,
 # Java 17 for the Spark backend.
@@ -70,8 +70,8 @@ test: $(STAMP) system
 	TRADETRACE_REQUIRE_BROWSER=1 TRADETRACE_REQUIRE_FUZZ=1 TRADETRACE_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench fuzz loadtest
-	$(BIN)/ruff format --check src tests bench fuzz loadtest
+	$(BIN)/ruff check src tests bench eval fuzz loadtest
+	$(BIN)/ruff format --check src tests bench eval fuzz loadtest
 
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/run.py --seconds $${FUZZ_SECONDS:-60}
@@ -82,6 +82,11 @@ loadtest: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Quality figures on labelled data (real vendor files, PATSTAT, Chicago, screening judgements):
+# one table with targets, and eval/results.json.
+eval: $(STAMP)
+	$(BIN)/python eval/run.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

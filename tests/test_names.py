@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tradetrace.resolve.names import (
     NameForms,
     analyse_name,
+    legal_form_kind,
     name_similarity,
     script_of,
     to_latin,
@@ -28,25 +29,26 @@ def sim(a: str, b: str) -> float:
 
 LEGAL_FORM_CASES = [
     # Russian limited liability company, every way customs and sanctions lists write it
-    ("«ООО «АУРУС»»", "LLC", "AURUS"),
-    ('ООО "АУРУС"', "LLC", "AURUS"),
-    ("ООО АУРУС", "LLC", "AURUS"),
-    ("ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ «АУРУС»", "LLC", "AURUS"),
-    ("Общество с ограниченной ответственностью «Аурус»", "LLC", "AURUS"),
-    ("OOO AURUS", "LLC", "AURUS"),
+    # (ООО is its own code, OOO: a Russian-language form, where LLC is used everywhere)
+    ("«ООО «АУРУС»»", "OOO", "AURUS"),
+    ('ООО "АУРУС"', "OOO", "AURUS"),
+    ("ООО АУРУС", "OOO", "AURUS"),
+    ("ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ «АУРУС»", "OOO", "AURUS"),
+    ("Общество с ограниченной ответственностью «Аурус»", "OOO", "AURUS"),
+    ("OOO AURUS", "OOO", "AURUS"),
     ("LLC AURUS", "LLC", "AURUS"),
     ("AURUS LLC", "LLC", "AURUS"),
     ("AURUS L.L.C.", "LLC", "AURUS"),
     ("LIMITED LIABILITY COMPANY AURUS", "LLC", "AURUS"),
-    ("ТОВ «АУРУС»", "LLC", "AURUS"),  # Ukrainian
+    ("ТОВ «АУРУС»", "TOV", "AURUS"),  # Ukrainian
     # joint-stock companies
-    ("АО «АУРУС»", "JSC", "AURUS"),
-    ("AO AURUS", "JSC", "AURUS"),
+    ("АО «АУРУС»", "AO", "AURUS"),
+    ("AO AURUS", "AO", "AURUS"),
     ("JSC AURUS", "JSC", "AURUS"),
     ("J.S.C. AURUS", "JSC", "AURUS"),
     ("JOINT STOCK COMPANY AURUS", "JSC", "AURUS"),
     ("JOINT-STOCK COMPANY AURUS", "JSC", "AURUS"),
-    ("АКЦИОНЕРНОЕ ОБЩЕСТВО «АУРУС»", "JSC", "AURUS"),
+    ("АКЦИОНЕРНОЕ ОБЩЕСТВО «АУРУС»", "AO", "AURUS"),
     ("ПАО «АУРУС»", "PJSC", "AURUS"),
     ("PAO AURUS", "PJSC", "AURUS"),
     ("PJSC AURUS", "PJSC", "AURUS"),
@@ -61,8 +63,8 @@ LEGAL_FORM_CASES = [
     ("CJSC AURUS", "CJSC", "AURUS"),
     ("CLOSED JOINT STOCK COMPANY AURUS", "CJSC", "AURUS"),
     # Kazakh partnership, Russian state enterprises
-    ("ТОО «АУРУС»", "LLP", "AURUS"),
-    ("TOO AURUS", "LLP", "AURUS"),
+    ("ТОО «АУРУС»", "TOO", "AURUS"),
+    ("TOO AURUS", "TOO", "AURUS"),
     ("AURUS LLP", "LLP", "AURUS"),
     ("«ФГУП «НАМИ»»", "FSUE", "NAMI"),
     ("FGUP NAMI", "FSUE", "NAMI"),
@@ -123,7 +125,7 @@ LEGAL_FORM_CASES = [
     ("OZTÜRK OTOMOTİV SAN. VE TİC. A.Ş.", "AS", "OZTURK OTOMOTIV"),
     ("OZTURK OTOMOTIV SANAYI VE TICARET A.S.", "AS", "OZTURK OTOMOTIV"),
     ("OZTURK OTOMOTIV SAN. VE TIC.", "AS", "OZTURK OTOMOTIV"),
-    ("OZTURK OTOMOTIV SAN.VE TIC.LTD.STI.", "LTD", "OZTURK OTOMOTIV"),
+    ("OZTURK OTOMOTIV SAN.VE TIC.LTD.STI.", "LTD_STI", "OZTURK OTOMOTIV"),
     # Japanese
     ("TOYOTA K.K.", "KK", "TOYOTA"),
     ("TOYOTA KABUSHIKI KAISHA", "KK", "TOYOTA"),
@@ -147,8 +149,8 @@ def test_legal_form_is_recognised_and_removed_from_core(
 @pytest.mark.parametrize(
     ("name", "legal_form"),
     [
-        ("ООО «АУРУС» LLC", "LLC"),  # the same form twice
-        ("OZTURK SAN. VE TIC. LTD. STI.", "LTD"),  # explicit form beats the descriptor
+        ("ООО «АУРУС» LLC", "OOO"),  # the same kind twice: the national form first
+        ("OZTURK SAN. VE TIC. LTD. STI.", "LTD_STI"),  # explicit form beats the descriptor
         ("ПАО «АУРУС» AG", "PJSC"),  # table order is priority
     ],
 )
@@ -195,7 +197,7 @@ AURUS_VARIANTS = [
 @pytest.mark.parametrize("name", AURUS_VARIANTS)
 def test_every_aurus_spelling_has_the_same_blocking_key(name: str) -> None:
     forms = analyse_name(name)
-    assert (forms.key, forms.skeleton, forms.legal_form) == ("AURUS", "ARS", "LLC")
+    assert (forms.key, forms.skeleton, legal_form_kind(forms.legal_form)) == ("AURUS", "ARS", "LLC")
 
 
 def test_key_and_skeleton_ignore_word_order() -> None:

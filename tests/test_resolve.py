@@ -158,8 +158,8 @@ def test_entities_search_in_any_script(sample, query):
 def test_f1_on_the_synthetic_cross_script_truth(sample):
     truth = sample["dir"] / "synthetic_parties_truth.csv"
     scores = json.loads(invoke(sample["db"], "resolve", "evaluate", truth, "--json").output)
-    assert scores["pairwise_f1"] >= 0.95
-    assert scores["bcubed_f1"] >= 0.95
+    assert scores["pairwise_f1"] >= 0.99
+    assert scores["bcubed_f1"] >= 0.99
 
 
 def test_resolve_function_counts(store_copy):
@@ -171,18 +171,20 @@ def test_resolve_function_counts(store_copy):
 def test_patstat_company_clusters_names_only(shared_data, cli):
     """Real labelled company names (PATSTAT / KU Leuven), resolved on names alone.
 
-    With no address, country or tax id, an identical normalised name reaches a match
-    probability of about 0.86 under the customs prior, so the figure is taken at 0.8.
-    Precision stays perfect; recall is limited by clusters that group differently
-    named subsidiaries. This guards the figure reported in the README.
+    With no address, country or tax id, only a rare name merges on its own; PATSTAT's big
+    clusters are one firm written hundreds of ways, so their words are common in the file
+    and merge less. The figure is taken at 0.8 (``make eval`` gives the default threshold).
+    Precision stays near perfect; pairwise recall is dominated by the largest clusters and
+    limited by clusters that group differently named subsidiaries; B-cubed, which weighs
+    every record the same, is the fairer figure here.
     """
     path = shared_data / "entity_resolution/dedupe_patstat_reference.csv"
     result = cli("resolve", "evaluate", path, "--standalone", "--threshold", "0.8", "--json")
     scores = json.loads(result.output)
     assert scores["records"] == 2379
     assert scores["pairwise_precision"] >= 0.99
-    assert scores["pairwise_f1"] >= 0.47
-    assert scores["bcubed_f1"] >= 0.72
+    assert scores["pairwise_f1"] >= 0.34
+    assert scores["bcubed_f1"] >= 0.75
 
 
 def test_name_blocks_stay_small_by_growing_to_more_words(monkeypatch):

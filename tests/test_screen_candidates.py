@@ -1,7 +1,8 @@
 """Screening a whole store (candidates by a join in the engine) agrees with ``screen-name``.
 
 The store is the ``aurus_db`` pipeline with 400 more entities whose names are real OFAC
-SDN names with words dropped and legal forms added (the queries that should match), and
+SDN organisations' names with words dropped and legal forms added (the queries that should
+match), and
 one that shares only an INN with a list entry.
 """
 
@@ -18,7 +19,7 @@ import pytest
 from tradetrace.resolve.names import analyse_name
 from tradetrace.resolve.run import ENTITY_SCHEMA
 from tradetrace.screen.candidates import alias_rows, ranked_by_alias, ranked_candidates
-from tradetrace.screen.match import ListIndex, Query
+from tradetrace.screen.match import ORGANISATIONS, ListIndex, Query
 from tradetrace.screen.run import current_entries, screen_entities
 from tradetrace.store import open_store
 
@@ -30,7 +31,8 @@ def busy_store(aurus_db: Path, tmp_path_factory) -> Path:
     rng = random.Random(11)
     with open_store(db) as store:
         index = ListIndex(current_entries(store))
-        names = [n.text for n in index.names]
+        # organisations' names: a company never matches a person or a vessel
+        names = [n.text for n in index.names if index.entries[n.entry]["schema"] in ORGANISATIONS]
         extra = []
         for i in range(400):
             words = rng.choice(names).split()

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from tradetrace import __version__
@@ -94,6 +93,16 @@ def _store(read_only: bool = False):
     from tradetrace.store import open_store
 
     return open_store(State.db, read_only=read_only, backend=State.backend)
+
+
+def _duckdb_file() -> Path | None:
+    """The store's DuckDB file, or None on Spark (``tradetrace.store`` imports Ibis, which
+    costs a second, so its defaults are repeated here)."""
+    import os
+
+    if (State.backend or os.environ.get("TRADETRACE_BACKEND") or "duckdb") != "duckdb":
+        return None
+    return Path(State.db or os.environ.get("TRADETRACE_DB") or "tradetrace.duckdb")
 
 
 def print_json(data: object) -> None:
@@ -229,6 +238,14 @@ class _progress:
     """A rich progress bar per file, fed by the pipeline's byte counts."""
 
     def __init__(self, enabled: bool):
+        from rich.progress import (  # only for ingest: imported here, not by every command
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         self.enabled = enabled and err.is_terminal
         self.bar = Progress(
             TextColumn("{task.description}"),
@@ -393,6 +410,8 @@ def resolve_explain(
         print_json(report)
         return
     entity = report["entity"]
+    if "redirected_from" in report:
+        _redirect_note(report["redirected_from"], entity["entity_id"], report["redirect_reason"])
     out.print(f"[bold]{entity['name']}[/bold]  {entity['entity_id']}  {entity['country'] or ''}")
     print_table("Spellings", report["members"], ["party_id", "name", "script", "identifier",
                                                   "country", "lines"])  # fmt: skip
@@ -400,6 +419,18 @@ def resolve_explain(
                 "match_probability", "name", "inn", "address", "country", "used"])  # fmt: skip
     if report["judgements"]:
         print_table("Judgements", report["judgements"], ["a", "b", "same", "who", "at", "note"])
+    if report["former_ids"]:
+        print_table("Former ids (they lead here)", report["former_ids"],
+                    ["old_id", "reason", "at"])  # fmt: skip
+
+
+def _redirect_note(old: str, new: str, reason: str) -> None:
+    """On stderr: a retired entity id was given and its successor is shown."""
+    said = {
+        "merged": f"{old} was merged into {new}",
+        "split": f"{old} was split; most of its records are now {new}",
+    }.get(reason, f"{old} is now {new}")
+    err.print(f"note: {said}; showing {new}", markup=False, highlight=False, soft_wrap=True)
 
 
 @resolve_app.command("judge")
@@ -472,6 +503,33 @@ def entities_search(
     emit(rows, as_json, f"Entities matching {text!r}", columns)
 
 
+@entities_app.command("show")
+def entities_show(
+    entity_id: Annotated[
+        str, typer.Argument(help="An entity id (a retired one shows the entity it leads to).")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """One entity: name, spellings, identifiers, trade counts and sanctions matches."""
+    from tradetrace.analyse.target import entity_detail
+
+    with _store(read_only=True) as store:
+        detail = entity_detail(store, entity_id.strip())
+    if as_json:
+        print_json(detail)
+        return
+    if "redirected_from" in detail:
+        _redirect_note(detail["redirected_from"], detail["entity_id"], detail["redirect_reason"])
+    out.print(f"[bold]{detail['name']}[/bold]  {detail['entity_id']}  {detail['country'] or ''}")
+    row = {**detail, "identifiers": ", ".join(detail["identifiers"] or [])}
+    print_table("Entity", [row], ["identifiers", "importer_lines", "exporter_lines", "parties",
+                                  "value_usd"])  # fmt: skip
+    print_table("Spellings", detail["aliases"] or [], ["name", "script", "lines"])
+    if detail["matches"]:
+        print_table("Sanctions matches", detail["matches"],
+                    ["list", "list_entity_id", "list_name", "score", "listing_date"])  # fmt: skip
+
+
 # -- sanctions lists and screening ----------------------------------------------------------------
 
 ListOption = Annotated[
@@ -499,10 +557,14 @@ def lists_load(
     as_json: JsonOption = False,
 ) -> None:
     """Load sanctions lists (OFAC, UK, UN, EU, OpenSanctions) with their listing dates."""
+    from tradetrace.screen.index_cache import prepare_index
     from tradetrace.screen.lists.load import load_lists
 
     with _store() as store:
         rows = load_lists(store, paths, list_kind)
+    if _duckdb_file() is not None:  # saved beside the store: the first screen-name is fast
+        with _store(read_only=True) as store:  # the writer's lock is released meanwhile
+            prepare_index(store)
     emit(rows, as_json, "Loaded")
 
 
@@ -562,13 +624,19 @@ def screen_name(
     as_json: JsonOption = False,
 ) -> None:
     """Screen one name against every loaded list, with listing dates and explanations."""
-    from tradetrace.screen.match import ListIndex, MatchConfig, Query, match_rows, status_on
-    from tradetrace.screen.run import current_entries
+    from tradetrace.screen.index_cache import index_for_file, index_for_store
+    from tradetrace.screen.match import MatchConfig, Query, match_rows, status_on
 
     as_of = _iso_date(as_of, "--as-of") if as_of else None
     query = Query(name, country.upper() if country else None, schema, tuple(identifier or ()))
-    with _store(read_only=True) as store:
-        index = ListIndex(current_entries(store), MatchConfig(threshold=threshold))
+    config = MatchConfig(threshold=threshold)
+    # The saved index, checked against the store's lists without opening the store (fast);
+    # else open the store, and build and save the index.
+    db = _duckdb_file()
+    index = index_for_file(db, config) if db is not None else None
+    if index is None:
+        with _store(read_only=True) as store:
+            index = index_for_store(store, config)
     rows = match_rows(query, index.match(query))
     if as_of:
         for row in rows:
@@ -644,6 +712,9 @@ def exposure(
     if as_json:
         print_json(result)
     else:
+        found = result["target"]
+        if "redirected_from" in found:
+            _redirect_note(found["redirected_from"], found["entity_id"], found["redirect_reason"])
         print_exposure(result)
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tradetrace.errors import InputError, StoreError
+from tradetrace.resolve.redirects import redirect_of
 from tradetrace.resolve.search import search_entities
 from tradetrace.store import Store
 
 __all__ = [
     "LISTING_KEYS",
     "Target",
+    "entity_detail",
     "entity_matches",
     "find_target",
     "listings_by_entity",
@@ -39,9 +41,12 @@ class Target:
     aliases: list[dict] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)
     listings: list[dict] = field(default_factory=list)
+    #: The retired id the analyst gave, when it led here (see resolve/redirects.py).
+    redirected_from: str | None = None
+    redirect_reason: str | None = None
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "entity_id": self.entity_id,
             "name": self.name,
             "aliases": self.aliases,
@@ -49,17 +54,69 @@ class Target:
             "country": self.country,
             "identifiers": self.identifiers,
         }
+        if self.redirected_from:
+            out["redirected_from"] = self.redirected_from
+            out["redirect_reason"] = self.redirect_reason
+        return out
 
 
 def find_target(store: Store, text: str) -> Target:
-    """The one entity ``text`` designates; :class:`InputError` if none or several."""
+    """The one entity ``text`` designates; :class:`InputError` if none or several.
+
+    A retired entity id (merged into another, see ``entity_redirects``) designates its
+    successor; the target then says so in ``redirected_from`` / ``redirect_reason``.
+    """
     if not store.has_table("entities"):
         raise StoreError("no entities yet; run `tradetrace resolve` first")
     text = text.strip()
     if not text:
         raise InputError("give a target: an entity id, a tax id or a name")
-    entity_id = _by_entity_id(store, text) or _by_tax_id(store, text) or _by_name(store, text)
-    return load_target(store, entity_id)
+    if text.startswith("tt-"):
+        entity_id, moved = current_entity_id(store, text)
+        target = load_target(store, entity_id)
+        if moved is None:
+            return target
+        return replace(target, redirected_from=text, redirect_reason=moved["reason"])
+    return load_target(store, _by_tax_id(store, text) or _by_name(store, text))
+
+
+def current_entity_id(store: Store, entity_id: str) -> tuple[str, dict | None]:
+    """An existing entity id for ``entity_id``, following its redirect if it was retired:
+    (the id, the redirect followed or None). :class:`InputError` if it names no entity."""
+    if _entity_exists(store, entity_id):
+        return entity_id, None
+    moved = redirect_of(store, entity_id)
+    if moved is None:
+        raise InputError(
+            f"no entity {entity_id!r}; find one with `tradetrace entities search NAME`"
+        )
+    if not _entity_exists(store, moved["new_id"]):
+        raise InputError(
+            f"no entity {entity_id!r}: it was {moved['reason']} into {moved['new_id']} on "
+            f"{moved['at'][:10]}, which no longer exists"
+        )
+    return moved["new_id"], moved
+
+
+def _entity_exists(store: Store, entity_id: str) -> bool:
+    entities = store.table("entities")
+    return bool(store.to_arrow(entities.filter(entities.entity_id == entity_id).count()).as_py())
+
+
+def entity_detail(store: Store, entity_id: str) -> dict:
+    """One entity: its ``entities`` row and its sanctions matches (``tradetrace entities
+    show``, ``GET /entities/{id}``). A retired id answers with its successor's, plus
+    ``redirected_from`` (the id given) and ``redirect_reason``. InputError if none."""
+    if not store.has_table("entities"):
+        raise StoreError("no entities yet; run `tradetrace resolve` first")
+    current, moved = current_entity_id(store, entity_id)
+    entities = store.table("entities")
+    result = store.to_arrow(entities.filter(entities.entity_id == current)).to_pylist()[0]
+    result["matches"] = entity_matches(store, [current])
+    if moved is not None:
+        result["redirected_from"] = entity_id
+        result["redirect_reason"] = moved["reason"]
+    return result
 
 
 def load_target(store: Store, entity_id: str) -> Target:
@@ -127,15 +184,6 @@ def _parsed(text: str | None) -> dict:
         return json.loads(text)
     except json.JSONDecodeError:
         return {"unparsed": text}
-
-
-def _by_entity_id(store: Store, text: str) -> str | None:
-    if not text.startswith("tt-"):
-        return None
-    entities = store.table("entities")
-    if store.to_arrow(entities.filter(entities.entity_id == text).count()).as_py():
-        return text
-    raise InputError(f"no entity {text!r}; find one with `tradetrace entities search NAME`")
 
 
 def _by_tax_id(store: Store, text: str) -> str | None:

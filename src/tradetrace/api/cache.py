@@ -180,8 +180,9 @@ class Answers:
 
     def __init__(self, computer: Computer = COMPUTER):
         self.computer = computer
-        #: target text → entity id: small, and asked for by every analysis request
-        self.targets: Results[str] = Results(computer, max_entries=4096)
+        #: target text → (entity id, why the id given was retired or None): small, and
+        #: asked for by every analysis request
+        self.targets: Results[tuple[str, str | None]] = Results(computer, max_entries=4096)
         #: exposure dicts with their JSON (tens of kB each)
         self.exposures: Results[tuple[dict, bytes]] = Results(computer, max_entries=256)
         #: finished bodies: reports (a PDF can be MBs), graphs, searches

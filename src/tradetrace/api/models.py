@@ -89,6 +89,14 @@ class Entity(Open):
     importer_lines: int | None
     exporter_lines: int | None
     matches: list[Listing]
+    redirected_from: str | None = Field(
+        default=None,
+        description="present when the id asked for was retired (merged into this entity, "
+        "or renamed): that id; the answer is this entity's",
+    )
+    redirect_reason: Literal["merged", "split", "renamed"] | None = Field(
+        default=None, description="why the id asked for was retired (with `redirected_from`)"
+    )
 
 
 class ScreenMatch(Open):
@@ -131,6 +139,12 @@ class Target(Open):
     listings: list[dict[str, Any]]
     country: str | None
     identifiers: list[str]
+    redirected_from: str | None = Field(
+        default=None, description="present when the target was a retired entity id: that id"
+    )
+    redirect_reason: Literal["merged", "split", "renamed"] | None = Field(
+        default=None, description="why that id was retired (with `redirected_from`)"
+    )
 
 
 class Exposure(Open):

@@ -9,6 +9,10 @@ computed in worker processes (:mod:`tradetrace.api.work`) once per store version
 (:mod:`tradetrace.api.cache`), as are each screened name's matches. Their endpoints are
 ``async``, so a kept answer is served from the event loop without waiting for a thread.
 The rest are plain functions, which FastAPI runs in its thread pool.
+
+A retired entity id (see ``entity_redirects``) answers with its successor's data, status
+200: the JSON says ``redirected_from`` (the id asked for) and ``redirect_reason``, and a
+``Content-Location`` header gives the successor's URL (docs/api.md, "Retired ids").
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import re
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,7 +33,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tradetrace import __version__
-from tradetrace.analyse.target import entity_matches
+from tradetrace.analyse.target import entity_detail
 from tradetrace.api import work
 from tradetrace.api.app import Limits, NotFound, StorePool
 from tradetrace.api.cache import LRU, Answers, StoreVersion, store_version
@@ -44,6 +49,7 @@ from tradetrace.api.models import (
     Summary,
 )
 from tradetrace.errors import InputError, StoreError, TradetraceError
+from tradetrace.resolve.redirects import successor
 
 if TYPE_CHECKING:
     from tradetrace.screen.match import ListIndex
@@ -178,16 +184,27 @@ async def search(
 def entity(
     request: Request, entity_id: Annotated[str, Path(max_length=80, pattern=NO_NUL)]
 ) -> Response:
-    """One entity: its spellings, identifiers, trade counts and sanctions matches."""
+    """One entity: its spellings, identifiers, trade counts and sanctions matches.
+
+    A retired id (merged into another entity) answers with its successor, saying so in
+    ``redirected_from`` / ``redirect_reason`` and in a ``Content-Location`` header.
+    """
     with _pool(request).store() as store:
         _require(store, "entities", "run `tradetrace resolve` first")
-        entities = store.table("entities")
-        rows = store.to_arrow(entities.filter(entities.entity_id == entity_id)).to_pylist()
-        if not rows:
-            raise NotFound(f"no entity {entity_id!r}")
-        result = rows[0]
-        result["matches"] = entity_matches(store, [entity_id])
-        return _json_response(_json(result))
+        try:
+            result = entity_detail(store, entity_id)
+        except InputError as exc:  # the CLI's hint after ";" is for the command line
+            raise NotFound(str(exc).split(";")[0]) from exc
+    headers = _moved(request, result["entity_id"]) if "redirected_from" in result else None
+    return Response(_json(result), media_type="application/json", headers=headers)
+
+
+def _moved(request: Request, entity_id: str) -> dict[str, str]:
+    """``Content-Location``: this URL with the successor's id, for an answer reached
+    through a retired id (the path is /<endpoint>/<id>)."""
+    endpoint = request.url.path.split("/")[1]
+    query = f"?{request.url.query}" if request.url.query else ""
+    return {"Content-Location": f"/{endpoint}/{quote(entity_id, safe='')}{query}"}
 
 
 # -- screening ------------------------------------------------------------------------------------
@@ -268,21 +285,23 @@ _index_lock = threading.Lock()
 
 
 def list_index(pool: StorePool) -> ListIndex:
-    """The list index of the store's current version, built once (building takes seconds).
+    """The list index of the store's current version (building one takes seconds).
 
-    Kept per process, not per app: it depends on the store file only. The threshold is
-    not part of it (see :func:`_at_threshold`), so a request with another threshold
-    neither rebuilds it nor evicts it.
+    Kept per process, not per app: it depends on the store file only. A new snapshot
+    whose lists did not change gets the same index back (one hash query, see
+    :mod:`tradetrace.screen.index_cache`); new lists load the index saved beside the live
+    store, or build it once and save it there. The threshold is not part of it (see
+    :func:`_at_threshold`), so a request with another threshold neither rebuilds it nor
+    evicts it.
     """
-    from tradetrace.screen.match import ListIndex
-    from tradetrace.screen.run import current_entries
+    from tradetrace.screen.index_cache import cache_path, index_for_store
 
     version = store_version(pool.path)
     with _index_lock:
         index = _indexes.get(version)
         if index is None:
-            with pool.store() as store:
-                index = ListIndex(current_entries(store))
+            with pool.store() as store:  # a snapshot: the index file goes beside the live store
+                index = index_for_store(store, cache=cache_path(pool.live))
             _indexes[version] = index
             while len(_indexes) > 2:  # an old version of this store, or another store
                 _indexes.popitem(last=False)
@@ -353,8 +372,9 @@ def _options(
     return role, start, end, tuple(parse_event(e) for e in events), categories
 
 
-async def _entity_id(request: Request, text: str) -> str:
-    """The entity a target designates (id, tax id or name), resolved once per store version."""
+async def _entity_id(request: Request, text: str) -> tuple[str, str | None]:
+    """The entity a target designates (id, tax id or name), resolved once per store version,
+    and why the id given was retired when it was a retired id (else None)."""
     text = text.strip()
     if not text or len(text) > Limits.query_chars:
         raise InputError(f"target must be 1 to {Limits.query_chars} characters")
@@ -363,16 +383,19 @@ async def _entity_id(request: Request, text: str) -> str:
     return await _answers(request).targets.get(key, work.find_entity, path, version, text)
 
 
-async def _exposure(request: Request, target: str, options: tuple) -> tuple[str, dict, bytes]:
-    """The target's entity id, and its exposure as a dict and as the JSON body."""
-    entity_id = await _entity_id(request, target)
+async def _exposure(
+    request: Request, target: str, options: tuple
+) -> tuple[str, str | None, dict, bytes]:
+    """The target's entity id, why the id given was retired (or None), and its exposure as
+    a dict and as the JSON body (kept per entity: they do not say how it was reached)."""
+    entity_id, retired = await _entity_id(request, target)
     path, version = str(_pool(request).path), _version(request)
     *values, categories = options
     result, body = await _answers(request).exposures.get(
         ("exposure", version, entity_id, options),
         work.exposure, path, version, entity_id, tuple(values), categories,
     )  # fmt: skip
-    return entity_id, result, body
+    return entity_id, retired, result, body
 
 
 @router.get(
@@ -392,8 +415,12 @@ async def exposure(
 ) -> Response:
     """The exposure JSON of ``tradetrace exposure --json`` (see docs/exposure.md)."""
     options = _options(role, start, end, event, categories)
-    _, _, body = await _exposure(request, target, options)
-    return _json_response(body)
+    entity_id, retired, result, body = await _exposure(request, target, options)
+    if retired is None:
+        return _json_response(body)
+    moved = {"redirected_from": target.strip(), "redirect_reason": retired}
+    body = _json({**result, "target": {**result["target"], **moved}})
+    return Response(body, media_type="application/json", headers=_moved(request, entity_id))
 
 
 REPORT_MEDIA = {
@@ -426,11 +453,11 @@ async def report(
     from tradetrace.report import MEDIA_TYPES
 
     options = _options(role, start, end, event, categories)
-    entity_id, result, _ = await _exposure(request, target, options)
+    entity_id, retired, result, _ = await _exposure(request, target, options)
     path, version = str(_pool(request).path), _version(request)
     key = ("report", version, entity_id, options, format)
     body = await _answers(request).outputs.get(key, work.report, path, version, result, format)
-    headers = {}
+    headers = _moved(request, entity_id) if retired else {}
     if format in ("pdf", "md"):
         headers["Content-Disposition"] = f'attachment; filename="tradetrace-report.{format}"'
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
@@ -463,14 +490,14 @@ async def graph(
     role: Annotated[Literal["importer", "exporter", "any"], Query()] = "importer",
 ) -> Response:
     """The supplier network around a target, with paths to listed parties."""
-    entity_id = await _entity_id(request, target)
+    entity_id, retired = await _entity_id(request, target)
     path, version = str(_pool(request).path), _version(request)
     body = await _answers(request).outputs.get(
         ("graph", version, entity_id, hops, role, format),
         work.graph, path, version, entity_id, hops, role, format,
     )  # fmt: skip
     media = "application/json" if format == "json" else GRAPH_MEDIA[format]
-    return Response(body, media_type=media)
+    return Response(body, media_type=media, headers=_moved(request, entity_id) if retired else None)
 
 
 # -- declarations ---------------------------------------------------------------------------------
@@ -512,6 +539,10 @@ def declarations(
     with _pool(request).store() as store:
         _require(store, "declaration_entities", "run `tradetrace resolve` first")
         d = store.table("resolved_declarations")
+        # a retired entity id filters by its successor
+        entity, importer, exporter = (
+            (successor(store, eid) or eid) if eid else eid for eid in (entity, importer, exporter)
+        )
         conditions = []
         if entity:
             conditions.append((d.importer_entity_id == entity) | (d.exporter_entity_id == entity))

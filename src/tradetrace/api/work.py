@@ -69,11 +69,13 @@ def ready(path: str, version: tuple) -> bool:
     return True
 
 
-def find_entity(path: str, version: tuple, text: str) -> str:
-    """The entity id a target designates (an entity id, a tax id or a name)."""
+def find_entity(path: str, version: tuple, text: str) -> tuple[str, str | None]:
+    """The entity id a target designates (an entity id, a tax id or a name), and the
+    reason its id was retired when the text was a retired id (else None)."""
     from tradetrace.analyse.target import find_target
 
-    return find_target(_store(path, version), text).entity_id
+    found = find_target(_store(path, version), text)
+    return found.entity_id, found.redirect_reason
 
 
 def search(path: str, version: tuple, q: str, limit: int) -> bytes:

@@ -8,6 +8,7 @@ resolved with the same model, e.g. the PATSTAT company clusters).
 from __future__ import annotations
 
 import csv
+import gzip
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from tradetrace.errors import InputError
 from tradetrace.resolve.graph import cluster
-from tradetrace.resolve.metrics import evaluate
+from tradetrace.resolve.metrics import evaluate, patstat_records
 from tradetrace.resolve.model import THRESHOLD, score
 from tradetrace.resolve.parties import features
 from tradetrace.store import Store
@@ -58,6 +59,41 @@ def resolve_records(records: pa.Table, threshold: float = THRESHOLD) -> dict[str
         strict=True,
     )
     return cluster(records["party_id"].to_pylist(), links)
+
+
+def patstat_standalone(data_dir: Path, threshold: float = THRESHOLD) -> dict:
+    """The PATSTAT / KU Leuven company clusters resolved on their own (names only)."""
+    found = patstat_records(data_dir)
+    records = records_table([{"party_id": pid, "name": name} for pid, name, _ in found])
+    truth = {pid: cluster for pid, _, cluster in found}
+    return asdict(evaluate(resolve_records(records, threshold), truth))
+
+
+#: dedupe's Chicago early-childhood sites with their true ids, relative to the shared data.
+CHICAGO_FILE = (
+    Path("entity_resolution") / "dedupe_chicago_early_childhood_sites_with_true_ids.csv.gz"
+)
+
+
+def chicago_records(data_dir: Path) -> tuple[pa.Table, dict[str, str]]:
+    """dedupe's Chicago early-childhood sites as party records (site name, address with
+    zip) and their true site ids: real names of one place written by several agencies."""
+    path = Path(data_dir) / CHICAGO_FILE
+    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+        rows, truth = [], {}
+        for row in csv.DictReader(handle):
+            name = " ".join((row.get("Site name") or "").split())
+            if not name:
+                continue
+            address = " ".join(f"{row.get('Address') or ''} {row.get('Zip') or ''}".split())
+            rows.append({"party_id": row["Id"], "name": name, "address": address or None})
+            truth[row["Id"]] = row["True Id"]
+    return records_table(rows), truth
+
+
+def chicago_standalone(data_dir: Path, threshold: float = THRESHOLD) -> dict:
+    records, truth = chicago_records(data_dir)
+    return asdict(evaluate(resolve_records(records, threshold), truth))
 
 
 def records_table(rows: list[dict]) -> pa.Table:

@@ -24,6 +24,7 @@ from stdnum.ru import ogrn as _ogrn
 
 __all__ = [
     "identifier_conflict",
+    "identifier_key",
     "ids_in_text",
     "is_valid_kpp",
     "normalise_imo",
@@ -52,6 +53,28 @@ def _with_lost_zero(
     if len(padded) in lengths and is_valid(padded):
         return padded
     return None
+
+
+_NON_ALNUM = re.compile(r"[^0-9A-Z]+")
+#: Shortest value kept as an identifier: "0", "1" and "-" are vendors' placeholders.
+MIN_IDENTIFIER_LENGTH = 5
+
+
+def identifier_key(value: object) -> str | None:
+    """Any declared tax or trader id as compared, valid or not: upper-case letters and
+    digits, an Excel ``.0`` tail dropped; ``None`` for a placeholder (shorter than
+    :data:`MIN_IDENTIFIER_LENGTH`, or one character repeated, such as "0000000000").
+
+    Customs ids fail their checksum for many reasons (a foreign scheme, a typo, a
+    declarant's own numbering), and the same wrong number on two records is still strong
+    evidence that they are one firm; :func:`normalise_inn` says whether it is also valid.
+    """
+    if value is None:
+        return None
+    text = _NON_ALNUM.sub("", _FLOAT_TAIL.sub("", str(value).strip()).upper())
+    if len(text) < MIN_IDENTIFIER_LENGTH or len(set(text)) == 1:
+        return None
+    return text
 
 
 def normalise_inn(value: str | None) -> str | None:

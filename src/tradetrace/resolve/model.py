@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -32,7 +33,9 @@ THRESHOLD = 0.9
 #: Scripts whose names cannot be compared with Latin/Cyrillic ones by spelling.
 NON_ALPHABETIC = ("'Hangul'", "'Han'", "'Kana'", "'Arabic'", "'Other'")
 
-COMPARISONS = ("name", "inn", "address", "country")
+COMPARISONS = (
+    "name", "inn", "address", "country", "trade_country", "legal_form", "counterpart",
+)  # fmt: skip
 
 
 def _level(sql: str, label: str, m: float, u: float):
@@ -73,32 +76,73 @@ def register_jaro_winkler(spark) -> None:
     spark.udf.register(JARO_WINKLER, pandas_udf(similarity, "double"))
 
 
+def _either(column: str, alt: str, op: str = "=") -> str:
+    """``column`` compared across both spellings of each record (the name as declared and
+    its other spelling, ``*_name_alt``), any of the four pairings."""
+    pairs = [(column, column), (column, alt), (alt, column), (alt, alt)]
+    return "(" + " OR ".join(f"{a}_l {op} {b}_r" for a, b in pairs) + ")"
+
+
 def _name_comparison():
     not_comparable = (
         f"(name_script_l IN ({', '.join(NON_ALPHABETIC)})) <> "
         f"(name_script_r IN ({', '.join(NON_ALPHABETIC)}))"
     )
+    same_words = f"({_either('name_key', 'alt_key')} OR name_compact_l = name_compact_r)"
+    same_sound = _either("name_skeleton", "alt_skeleton")
+    # the same distinctive words, one name adding descriptive ones ("REALONDA" and
+    # "REALONDA CERAMICA"; not "BIEN TRADING" and "BIEN CONSTRUCTION")
+    same_base = (
+        "(name_base_l = name_base_r AND (name_descriptive_l = '' OR name_descriptive_r = ''))"
+    )
+    rare = "name_rarity_l = 'rare' AND name_rarity_r = 'rare'"
+    # one name is the other plus words ("ATLAS CONCORDE" in "CERAMICHE ATLAS CONCORDE"),
+    # compared at word boundaries
+    padded_l, padded_r = "(' ' || name_core_l || ' ')", "(' ' || name_core_r || ' ')"
+    contained = f"(strpos({padded_l}, {padded_r}) > 0 OR strpos({padded_r}, {padded_l}) > 0)"
+    # a slip or two: Jaro-Winkler forgives a changed ending, the edit distance an inserted or
+    # swapped letter (one per eight letters of the shorter name: "LUMIBINI" / "LUMBINI",
+    # "CAESAR" / "CEASAR"), which Jaro-Winkler scores under 0.91
+    shorter = "least(length(name_core_l), length(name_core_r))"
+    slips = (
+        f"({JARO_WINKLER}(name_core_l, name_core_r) >= 0.95 OR "
+        f"levenshtein(name_core_l, name_core_r) <= greatest(1, floor({shorter} / 8)))"
+    )
     return cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_core"),
-            _level("name_key_l = name_key_r", "same words", 0.60, 1e-5),
-            _level("name_skeleton_l = name_skeleton_r", "same sound (cross-script)", 0.15, 1e-4),
-            _similar("name_core", 0.92, "near-identical spelling", 0.12, 5e-4),
-            _similar("name_core", 0.85, "similar spelling", 0.06, 5e-3),
-            _level(not_comparable, "different scripts (not comparable)", 0.05, 0.05),
-            cll.ElseLevel().configure(m_probability=0.02, u_probability=0.99),
+            _level(f"{same_words} AND {rare}", "same rare words", 0.35, 1e-6),
+            _level(f"{same_words} AND name_rarity_l <> 'common' AND name_rarity_r <> 'common'",
+                   "same short words", 0.10, 2e-6),
+            _level(same_words, "same words", 0.10, 1e-5),
+            _level(f"{slips} AND {rare}", "near-identical rare spelling", 0.06, 1e-6),
+            _level(f"{same_sound} AND {rare} AND name_script_l <> name_script_r",
+                   "same rare sound (cross-script)", 0.08, 1e-6),
+            _level(f"{same_base} AND {rare}", "same rare distinctive words", 0.06, 1e-6),
+            _level(f"{contained} AND {rare}", "rare name within the other", 0.03, 3e-6),
+            _level(f"{same_sound} AND name_script_l <> name_script_r",
+                   "same sound (cross-script)", 0.05, 1e-4),
+            _similar("name_core", 0.92, "near-identical spelling", 0.07, 5e-4),
+            _similar("name_core", 0.85, "similar spelling", 0.05, 5e-3),
+            _level(not_comparable, "different scripts (not comparable)", 0.04, 0.05),
+            cll.ElseLevel().configure(m_probability=0.04, u_probability=0.99),
         ],
-    )
+    )  # fmt: skip
 
 
-def _inn_comparison():
+def _identifier_comparison():
+    """Tax and trader ids of any validity: an equal valid INN is all but proof, an equal id
+    as declared (a foreign scheme, or one that fails its checksum) strong evidence, two
+    different valid INNs two taxpayers."""
     return cl.CustomComparison(
         output_column_name="inn",
         comparison_levels=[
-            cll.NullLevel("inn"),
-            _level("inn_l = inn_r", "same INN", 0.95, 1e-6),
-            cll.ElseLevel().configure(m_probability=0.001, u_probability=0.999),
+            cll.NullLevel("id_key"),
+            _level("inn_l = inn_r", "same INN", 0.90, 1e-6),
+            _level("id_key_l = id_key_r", "same id as declared", 0.06, 1e-5),
+            _level("inn_l <> inn_r", "different INNs", 1e-5, 0.90),
+            cll.ElseLevel().configure(m_probability=0.04, u_probability=0.1),
         ],
     )
 
@@ -110,7 +154,7 @@ def _address_comparison():
             cll.NullLevel("address_key"),
             _level("address_key_l = address_key_r", "same address", 0.50, 1e-5),
             _similar("address_key", 0.9, "similar address", 0.20, 1e-3),
-            cll.ElseLevel().configure(m_probability=0.30, u_probability=0.99),
+            cll.ElseLevel().configure(m_probability=0.10, u_probability=0.99),
         ],
     )
 
@@ -126,21 +170,79 @@ def _country_comparison():
     )
 
 
+def _trade_country_comparison():
+    """Where a foreign party's goods came from or went to: weak evidence, as a firm ships
+    from several countries and many firms ship from one; and none at all when both
+    records have their own country (it would count the same fact twice)."""
+    unknown = "(country_l IS NULL OR country_r IS NULL)"
+    return cl.CustomComparison(
+        output_column_name="trade_country",
+        comparison_levels=[
+            cll.NullLevel("trade_country"),
+            _level(f"{unknown} AND trade_country_l = trade_country_r", "same trade country",
+                   0.75, 0.30),
+            _level(unknown, "different trade country", 0.25, 0.70),
+            cll.ElseLevel().configure(m_probability=0.5, u_probability=0.5),
+        ],
+    )  # fmt: skip
+
+
+def _legal_form_comparison():
+    """Legal forms by family (``cleaning.legal_family``): ООО and LLC agree; a limited
+    company and a joint-stock company of one name are usually two firms."""
+    return cl.CustomComparison(
+        output_column_name="legal_form",
+        comparison_levels=[
+            cll.NullLevel("legal_family"),
+            _level("legal_form_l = legal_form_r", "same legal form", 0.50, 0.20),
+            _level("legal_family_l = legal_family_r", "same kind of legal form", 0.35, 0.30),
+            cll.ElseLevel().configure(m_probability=0.15, u_probability=0.50),
+        ],
+    )
+
+
+def _counterpart_comparison():
+    """Two spellings that trade with the same counterpart are more likely one firm."""
+    return cl.CustomComparison(
+        output_column_name="counterpart",
+        comparison_levels=[
+            cll.NullLevel("counterpart_key"),
+            _level("counterpart_key_l = counterpart_key_r", "same counterpart", 0.30, 0.02)
+            # weighed by how many records trade with that counterpart: sharing the only
+            # importer of a file says nothing, sharing a small one says much
+            .configure(
+                tf_adjustment_column="counterpart_key",
+                tf_adjustment_weight=0.5,
+                tf_minimum_u_value=0.005,
+            ),
+            cll.ElseLevel().configure(m_probability=0.70, u_probability=0.98),
+        ],
+    )
+
+
 def settings() -> SettingsCreator:
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
             _name_comparison(),
-            _inn_comparison(),
+            _identifier_comparison(),
             _address_comparison(),
             _country_comparison(),
+            _trade_country_comparison(),
+            _legal_form_comparison(),
+            _counterpart_comparison(),
         ],
         blocking_rules_to_generate_predictions=[
             block_on("name_key"),
             block_on("name_skeleton"),
-            block_on("inn"),
+            block_on("name_compact"),
+            block_on("name_base"),
+            "l.name_key = r.alt_key",
+            "l.alt_key = r.name_key",
+            block_on("alt_key"),
+            block_on("id_key"),
             block_on("address_key"),
-            block_on("name_block", "country"),
+            block_on("name_block"),
         ],
         probability_two_random_records_match=PRIOR,
         retain_matching_columns=True,
@@ -209,7 +311,10 @@ def _evidence(predictions: pa.Table) -> pa.Table:
     for c in COMPARISONS:
         gammas = predictions[f"gamma_{c}"].to_pylist()
         columns[f"{c}_level"] = pa.array([labels[c].get(g) for g in gammas], pa.string())
-        columns[f"{c}_weight"] = predictions[f"mw_{c}"].cast(pa.float64())
+        weight = predictions[f"mw_{c}"].cast(pa.float64())
+        if f"mw_tf_adj_{c}" in predictions.column_names:  # a term-frequency adjustment
+            weight = pc.add(weight, pc.fill_null(predictions[f"mw_tf_adj_{c}"], 0.0))
+        columns[f"{c}_weight"] = weight
     return pa.table(columns)
 
 

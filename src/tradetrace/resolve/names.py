@@ -12,9 +12,10 @@ with several views that make those spellings meet:
   them — ICU's ``Hangul-Latin`` transliterates the spelling instead, giving
   ``hanbich-ototeg``); Han/Kana and everything else go through ``anyascii``.
   No ICU object is needed at all, so there is no per-call setup to cache.
-* ``legal_form`` — a canonical code (``LLC``, ``JSC``, ``CO_LTD`` ...) from the
-  data table :data:`LEGAL_FORMS`, with ``rigour``'s organisation-type database
-  as a fallback for suffixes the table lacks.
+* ``legal_form`` — a canonical code (``LLC``, ``OOO``, ``CO_LTD`` ...) from the
+  data file ``data/legal_forms.yaml`` (:data:`LEGAL_FORMS`; each form's
+  jurisdictions: :func:`legal_form_countries`), with ``rigour``'s organisation-type
+  database as a fallback for suffixes the table lacks.
 * ``core`` / ``tokens`` / ``key`` — the name without legal forms, quotes and
   punctuation; ``key`` is order-free for blocking.
 * ``skeleton`` — an order-free, cross-script consonant-class code (see
@@ -33,7 +34,9 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
+import yaml
 from anyascii import anyascii
 from rapidfuzz.distance import Indel, JaroWinkler
 from rigour.names.org_types import extract_org_types
@@ -44,6 +47,8 @@ __all__ = [
     "LEGAL_FORMS",
     "NameForms",
     "analyse_name",
+    "legal_form_countries",
+    "legal_form_kind",
     "name_similarity",
     "script_of",
     "to_latin",
@@ -55,224 +60,79 @@ __all__ = [
 # Data: legal forms
 # --------------------------------------------------------------------------------------
 
-#: Canonical legal-form code → aliases.  Aliases may be written in any script and
-#: with any punctuation: they are passed through the same transliteration and
-#: tokenisation as names when the lookup table is built.  **Order is priority**: when
-#: a name carries several markers (``... SAN. VE TIC. LTD. STI.``, ``OOO ... LLC``)
-#: the code listed first wins, so specific forms come before general ones.
+
+@dataclass(frozen=True)
+class LegalForm:
+    """One canonical legal form as ``data/legal_forms.yaml`` describes it."""
+
+    code: str
+    countries: frozenset[str]  # ISO2 jurisdictions; empty = used in many countries
+    kind: str  # the general form it renders (OOO → LLC); its own code when none
+    aliases: tuple[str, ...]  # anywhere in a name
+    edge: tuple[str, ...]  # only first or last
+    suffix: tuple[str, ...]  # only last
+    prefix: tuple[str, ...]  # only first
+
+
+def _load_legal_forms() -> dict[str, LegalForm]:
+    """Read ``data/legal_forms.yaml`` (file order is priority: see the file's header)."""
+    text = (
+        resources.files("tradetrace.resolve")
+        .joinpath("data/legal_forms.yaml")
+        .read_text(encoding="utf-8")
+    )
+    forms: dict[str, LegalForm] = {}
+    for code, spec in yaml.safe_load(text).items():
+        values = [*(spec.get("countries") or ()), *(v for key in ("aliases", "edge", "suffix",
+                  "prefix") for v in spec.get(key) or ())]  # fmt: skip
+        if not all(isinstance(v, str) for v in values):  # YAML reads NO (Norway) as false
+            raise ValueError(f"legal_forms.yaml, {code}: quote {values!r}")
+        forms[code] = LegalForm(
+            code=code,
+            countries=frozenset(spec.get("countries") or ()),
+            kind=spec.get("kind") or code,
+            **{key: tuple(spec.get(key) or ()) for key in ("aliases", "edge", "suffix", "prefix")},
+        )
+    return forms
+
+
+#: Every legal form by canonical code, in priority order (``data/legal_forms.yaml``).
+LEGAL_FORM_TABLE: dict[str, LegalForm] = _load_legal_forms()
+
+#: Canonical legal-form code → aliases (every position).  Aliases may be written in any
+#: script and with any punctuation: they are passed through the same transliteration and
+#: tokenisation as names when the lookup table is built.  **Order is priority**: when a
+#: name carries several markers (``... SAN. VE TIC. LTD. STI.``, ``OOO ... LLC``) the
+#: code listed first wins, so specific forms come before general ones.
 LEGAL_FORMS: dict[str, tuple[str, ...]] = {
-    "PVT_LTD": (
-        "PVT LTD",
-        "PVT LIMITED",
-        "PRIVATE LIMITED",
-        "PRIVATE LTD",
-        "P LTD",
-        "PRIVATE LIMITED COMPANY",
-        "PVT LTD CO",
-    ),
-    "CO_LTD": (
-        "CO LTD",
-        "CO LIMITED",
-        "COMPANY LIMITED",
-        "COMPANY LTD",
-        "LTD CO",
-        "КО ЛТД",
-        "LIMITED COMPANY",
-        "JUSIKHOESA",
-        "JUSIK HOESA",
-        "CHUSIK HOESA",
-        "CHUSIKHOESA",
-        "YOUXIAN GONGSI",
-        "YOUXIANGONGSI",
-    ),
-    "PJSC": (
-        "PJSC",
-        "PAO",
-        "ПАО",
-        "PUBLIC JOINT STOCK COMPANY",
-        "ПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО",
-    ),
-    "OJSC": (
-        "OJSC",
-        "OAO",
-        "ОАО",
-        "OPEN JOINT STOCK COMPANY",
-        "ОТКРЫТОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО",
-    ),
-    "CJSC": (
-        "CJSC",
-        "ZAO",
-        "ЗАО",
-        "CLOSED JOINT STOCK COMPANY",
-        "ЗАКРЫТОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО",
-    ),
-    "FSUE": (
-        "FSUE",
-        "FGUP",
-        "ФГУП",
-        "FEDERAL STATE UNITARY ENTERPRISE",
-        "ФЕДЕРАЛЬНОЕ ГОСУДАРСТВЕННОЕ УНИТАРНОЕ ПРЕДПРИЯТИЕ",
-    ),
-    "SUE": (
-        "GUP",
-        "ГУП",
-        "STATE UNITARY ENTERPRISE",
-        "ГОСУДАРСТВЕННОЕ УНИТАРНОЕ ПРЕДПРИЯТИЕ",
-    ),
-    "MUE": (
-        "MUP",
-        "МУП",
-        "MUNICIPAL UNITARY ENTERPRISE",
-        "МУНИЦИПАЛЬНОЕ УНИТАРНОЕ ПРЕДПРИЯТИЕ",
-    ),
-    "LLP": (
-        "LLP",
-        "TOO",
-        "ТОО",
-        "LIMITED LIABILITY PARTNERSHIP",
-        "ТОВАРИЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ",
-    ),
-    "FZ_LLC": ("FZ LLC", "FZLLC", "FZ L L C"),
-    "LLC": (
-        "LLC",
-        "L L C",
-        "OOO",
-        "ООО",
-        "LIMITED LIABILITY COMPANY",
-        "LIMITED LIABILITY CO",
-        "ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ",
-        "OBSCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
-        "OBSHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
-        "OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTIU",
-        "OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU",  # OFAC's usual romanisation
-        "OBSHCHESTVO S OGRANICHENNOY OTVETSTVENNOSTYU",
-        "TOV",
-        "ТОВ",
-        "ТОВАРИСТВО З ОБМЕЖЕНОЮ ВІДПОВІДАЛЬНІСТЮ",
-        "GODO KAISHA",
-        "GODOKAISHA",
-        "YUHAN CHAEGIM HOESA",
-    ),
-    "JSC": (
-        "JSC",
-        "AO",
-        "АО",
-        "NAO",
-        "НАО",
-        "JOINT STOCK COMPANY",
-        "JOINTSTOCK COMPANY",
-        "АКЦИОНЕРНОЕ ОБЩЕСТВО",
-        "НЕПУБЛИЧНОЕ АКЦИОНЕРНОЕ ОБЩЕСТВО",
-        "NON PUBLIC JOINT STOCK COMPANY",
-        "AKTSIONERNOYE OBSHCHESTVO",
-        "AKTSIONERNOE OBSHCHESTVO",
-    ),
-    "GMBH_CO_KG": ("GMBH CO KG", "GMBH AND CO KG", "GMBH U CO KG", "GMBH UND CO KG"),
-    "GMBH": (
-        "GMBH",
-        "ГМБХ",
-        "GESELLSCHAFT MIT BESCHRANKTER HAFTUNG",
-        "GESELLSCHAFT MIT BESCHRAENKTER HAFTUNG",
-    ),
-    "AG": ("AG", "АГ", "AKTIENGESELLSCHAFT"),
-    "KG": ("KG", "KOMMANDITGESELLSCHAFT"),
-    "SPA": ("SPA", "SOCIETA PER AZIONI"),
-    "SRL": ("SRL", "SOCIETA A RESPONSABILITA LIMITATA", "SOCIETATE CU RASPUNDERE LIMITATA"),
-    "AS": ("AS", "A S", "A SH", "ANONIM SIRKETI", "ANONIM SIRKET", "AKTIESELSKAB", "AKSJESELSKAP"),
-    "KK": (
-        "KK",
-        "KABUSHIKI KAISHA",
-        "KABUSHIKIKAISHA",
-        "KABUSHIKI GAISHA",
-        "KABUSHIKIGAISHA",
-    ),
-    "YK": ("YUGEN KAISHA", "YUGENKAISHA"),
-    "PLC": ("PLC", "PUBLIC LIMITED COMPANY"),
-    "INC": ("INC", "INCORPORATED", "ИНК"),
-    "CORP": ("CORP", "CORPORATION", "КОРП", "КОРПОРЕЙШН"),
-    "FZCO": ("FZCO", "FZC"),
-    "FZE": ("FZE",),
-    "LTD": (
-        "LTD",
-        "ЛТД",
-        "LIMITED",
-        "ЛИМИТЕД",
-        "LTD STI",
-        "LTD SIRKETI",
-        "LIMITED SIRKETI",
-        "LIMITED STI",
-        "LTDA",
-        "PTY LTD",
-        "PTE LTD",
-        "YUHAN HOESA",
-    ),
-    "LP": ("LP", "LIMITED PARTNERSHIP"),
-    "BV": ("BV", "BESLOTEN VENNOOTSCHAP"),
-    "NV": ("NV", "NAAMLOZE VENNOOTSCHAP"),
-    "SARL": ("SARL", "SOCIETE A RESPONSABILITE LIMITEE"),
-    "SAS": ("SAS", "SOCIETE PAR ACTIONS SIMPLIFIEE"),
-    "SA": ("SA", "S A", "SOCIEDAD ANONIMA", "SOCIETE ANONYME", "SA DE CV"),
-    "SL": ("SL", "SOCIEDAD LIMITADA"),
-    "OYJ": ("OYJ",),
-    "OY": ("OY",),
-    "AB": ("AB", "AKTIEBOLAG"),
-    "PT": ("PT", "PERSEROAN TERBATAS"),
-    "SOLE_PROP": ("IP", "ИП", "INDIVIDUAL ENTREPRENEUR", "ИНДИВИДУАЛЬНЫЙ ПРЕДПРИНИМАТЕЛЬ"),
-    "CO": ("CO", "COMPANY", "КО", "КОМПАНИ"),
+    code: tuple(dict.fromkeys((*f.aliases, *f.edge, *f.suffix, *f.prefix)))
+    for code, f in LEGAL_FORM_TABLE.items()
 }
 
 #: Aliases that are ordinary words or initials too, so they only count as a legal
 #: form at the start or end of a name ("AO X", "X INC"), never in the middle.
-EDGE_ONLY: frozenset[str] = frozenset(
-    {
-        "AO",
-        "NAO",
-        "INC",
-        "INCORPORATED",
-        "INK",
-        "CORP",
-        "CORPORATION",
-        "KORP",
-        "LIMITED",
-        "LIMITEED",
-        "GUP",
-        "MUP",
-        "LP",
-        "L L C",
-    }
-)
+EDGE_ONLY: frozenset[str] = frozenset(a for f in LEGAL_FORM_TABLE.values() for a in f.edge)
 #: Aliases recognised only as the *last* words of a name ("X AS", "X CO", "X SPA").
-SUFFIX_ONLY: frozenset[str] = frozenset(
-    {
-        "CO",
-        "COMPANY",
-        "KO",
-        "KOMPANI",
-        "AG",
-        "KG",
-        "AS",
-        "A S",
-        "A SH",
-        "SA",
-        "S A",
-        "SA DE CV",
-        "SL",
-        "SAS",
-        "AB",
-        "OY",
-        "OYJ",
-        "NV",
-        "BV",
-        "KK",
-        "SPA",
-        "LTDA",
-        "LIMITED COMPANY",
-        "P LTD",
-    }
-)
+SUFFIX_ONLY: frozenset[str] = frozenset(a for f in LEGAL_FORM_TABLE.values() for a in f.suffix)
 #: Aliases recognised only as the *first* word of a name ("ИП ИВАНОВ", "PT X",
 #: "ТОО «X»"); at the end "TOO"/"IP" are more likely English words or initials.
-PREFIX_ONLY: frozenset[str] = frozenset({"IP", "PT", "TOO", "TOV"})
+PREFIX_ONLY: frozenset[str] = frozenset(a for f in LEGAL_FORM_TABLE.values() for a in f.prefix)
+
+
+def legal_form_countries(code: str | None) -> frozenset[str]:
+    """The jurisdictions (ISO2) of a legal form; empty when it is used in many countries,
+    unknown (a code from rigour's fallback) or ``None``."""
+    form = LEGAL_FORM_TABLE.get(code or "")
+    return form.countries if form else frozenset()
+
+
+def legal_form_kind(code: str | None) -> str | None:
+    """The general form a legal form renders (``OOO`` → ``LLC``; ``LLC`` → ``LLC``)."""
+    if not code:
+        return None
+    form = LEGAL_FORM_TABLE.get(code)
+    return form.kind if form else code
+
 
 #: Legal forms written in scripts without word spaces (CJK, Hangul).  They are cut
 #: out of the original text by substring before transliteration, longest first.
@@ -744,6 +604,21 @@ class _AliasTable:
     rank: dict[str, int]
 
 
+#: Letters of an alias word that may also be written one by one ("SPA" as "S P A").
+_SPELLABLE = range(2, 6)
+#: Spelled-out aliases of at least this many letters count anywhere in a name.
+_SPELLED_ANYWHERE = 3
+
+
+def _spelled_out(tokens: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The alias with some of its short words spelled out letter by letter (not itself)."""
+    options = [(t, tuple(t)) if t.isalpha() and len(t) in _SPELLABLE else (t,) for t in tokens]
+    variants: list[tuple[str, ...]] = [()]
+    for choice in options:
+        variants = [(*v, *(c if isinstance(c, tuple) else (c,))) for v in variants for c in choice]
+    return [v for v in dict.fromkeys(variants) if v != tokens]
+
+
 def _build_alias_table() -> _AliasTable:
     """Compile :data:`LEGAL_FORMS` once; the first code to claim an alias keeps it."""
     anywhere: dict[tuple[str, ...], str] = {}
@@ -766,6 +641,17 @@ def _build_alias_table() -> _AliasTable:
                 end.setdefault(toks, code)
             else:
                 anywhere.setdefault(toks, code)
+    # Letters spelled out ("S P A", "G M B H", "SP Z O O"; dotted ones are spaced by
+    # _space_dotted_forms): three letters or more are the form wherever they stand, as no
+    # name word is written so. Two ("A T K ENTERPRISES") are as likely initials: only the
+    # aliases listed so ("S A", "A S") count.
+    claimed = {*anywhere, *start, *end}
+    for code, aliases in LEGAL_FORMS.items():
+        for alias in aliases:
+            for spelled in _spelled_out(_alias_tokens(alias)):
+                if spelled not in claimed and sum(map(len, spelled)) >= _SPELLED_ANYWHERE:
+                    claimed.add(spelled)
+                    anywhere[spelled] = code
     heads: dict[str, int] = {}
     tails: dict[str, int] = {}
     for toks in (*anywhere, *start, *end):
@@ -778,6 +664,24 @@ def _build_alias_table() -> _AliasTable:
 
 
 _ALIASES = _build_alias_table()
+
+
+def _space_dotted_forms(latin_text: str) -> str:
+    """Dotted initials that spell a legal form, spaced ("S.P.A." → "S P A"), so that the
+    form is found wherever it stands; ``_tokenise`` would join them into a word ("SPA")
+    that counts only at the end of a name. Other dotted initials are left alone."""
+    if "." not in latin_text:
+        return latin_text
+    return _INITIALS.sub(_spaced_if_form, latin_text)
+
+
+def _spaced_if_form(match: re.Match[str]) -> str:
+    letters = tuple(ch for ch in match.group(0) if ch != ".")
+    if len(letters) >= _SPELLED_ANYWHERE and letters in _ALIASES.anywhere:
+        return " " + " ".join(letters) + " "
+    return match.group(0)
+
+
 _DESCRIPTOR_RANK = len(_ALIASES.rank)  # a Turkish descriptor loses to any real form
 _RIGOUR_RANK = len(_ALIASES.rank) + 1
 _RIGOUR_FLAGS = Normalize.CASEFOLD | Normalize.NAME
@@ -1051,11 +955,12 @@ def analyse_name(name: str) -> NameForms:
     """
     original = "" if name is None else name if isinstance(name, str) else str(name)
     text = unicodedata.normalize("NFKC", original)
-    latin_tokens = _tokenise(to_latin(text))
+    latin = to_latin(text)
+    latin_tokens = _tokenise(latin)
     found: list[tuple[int, str]] = []
-    tokens = latin_tokens
+    tokens = _tokenise(_space_dotted_forms(latin)) if "." in latin else latin_tokens
     if not text.isascii() and _NEEDS_NATIVE_CUT.search(text):
-        tokens = _tokenise(to_latin(_cut_native_forms(text, found)))
+        tokens = _tokenise(_space_dotted_forms(to_latin(_cut_native_forms(text, found))))
     core_tokens = list(tokens)
     _remove_legal_forms(core_tokens, found)
     core = " ".join(core_tokens)

@@ -16,8 +16,14 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tradetrace.resolve.identifiers import normalise_inn
-from tradetrace.resolve.names import NameForms, analyse_name
+from tradetrace.resolve.cleaning import (
+    clean_party_name,
+    comparable_name,
+    descriptive_words,
+    legal_family,
+)
+from tradetrace.resolve.identifiers import identifier_key, normalise_inn, split_inn_kpp
+from tradetrace.resolve.names import GENERIC_WORDS, NameForms, analyse_name, script_of
 
 ROLES = ("importer", "exporter")
 PARTY_FIELDS = ("name", "identifier", "address", "country")
@@ -30,9 +36,17 @@ BLOCK_CAP = 200
 #: Leading name words a block may grow to before it is given up.
 BLOCK_MAX_WORDS = 3
 
+#: A word on at most this share of the distinct names (or :data:`RARE_WORD_MIN` of them)
+#: makes a name rare (see :func:`name_rarity`).
+RARE_WORD_SHARE = 0.002
+RARE_WORD_MIN = 12
+RARE_MIN_LETTERS = 5
+
 FEATURE_COLUMNS = (
     "unique_id", "name_core", "name_key", "name_skeleton", "name_script", "name_first",
-    "name_block", "legal_form", "inn", "address_key", "country",
+    "name_block", "legal_form", "inn", "id_key", "address_key", "country", "alt_key",
+    "alt_skeleton", "counterpart_key", "trade_country", "name_rarity", "name_compact",
+    "name_base", "name_descriptive", "legal_family",
 )  # fmt: skip
 
 
@@ -44,25 +58,42 @@ def party_key(name, identifier, address, country) -> ir.StringValue:
 
 
 def side(declarations: ir.Table, role: str) -> ir.Table:
-    """One role's party columns, with the party id."""
+    """One role's party columns, with the party id, the other spelling of its name
+    (``*_name_alt``), its counterpart and the country its goods came from or went to."""
     d = declarations
+    other = "exporter" if role == "importer" else "importer"
     cols = {f: d[f"{role}_{f if f != 'identifier' else 'id'}"] for f in PARTY_FIELDS}
+    # a foreign party's trade country: where an importer's supplier dispatched from (else
+    # the origin), where an exporter's buyer received; weak evidence, never its country
+    trade = (
+        ibis.coalesce(d.dispatch_country, d.origin_country, d.trading_country)
+        if role == "exporter"
+        else ibis.coalesce(d.destination_country, d.trading_country)
+    )
     return d.select(
         party_id=party_key(*cols.values()),
         **cols,
         role=ibis.literal(role),
         value_usd=d.value_usd,
+        name_alt=d[f"{role}_name_alt"],
+        counterpart=ibis.coalesce(d[f"{other}_id"], d[f"{other}_name"]),
+        trade_country=trade,
     )
 
 
 def party_records(declarations: ir.Table) -> ir.Table:
-    """Distinct party records with how often each appears in each role."""
+    """Distinct party records with how often each appears in each role, and (for
+    comparison only) one other spelling, one counterpart and one trade country of each:
+    the greatest, so every engine and run picks the same."""
     both = ibis.union(*[side(declarations, role) for role in ROLES])
     both = both.filter(both.name.notnull() | both.identifier.notnull())
     return both.group_by(["party_id", *PARTY_FIELDS]).aggregate(
         importer_lines=(both.role == "importer").sum(),
         exporter_lines=(both.role == "exporter").sum(),
         value_usd=both.value_usd.sum(),
+        name_alt=both.name_alt.max(),
+        counterpart=both.counterpart.max(),
+        trade_country=both.trade_country.max(),
     )
 
 
@@ -84,13 +115,16 @@ _NameFeatures = tuple[str | None, str | None, str | None, str, str | None, str |
 
 
 def _name_features(name: str | None) -> _NameFeatures:
-    forms = _analyse(name or "")
+    """What a spelling is compared by: the analysed name once the vendor's additions are
+    cut (:func:`~tradetrace.resolve.cleaning.clean_party_name`), in the script it was
+    written in."""
+    forms = _analyse(comparable_name(name or ""))
     core = None if forms.generic else (forms.core or None)
     return (
         core,
         forms.key if core else None,
         forms.skeleton if core and forms.skeleton else None,
-        forms.script,
+        script_of(name) if name else forms.script,
         forms.tokens[0] if core and forms.tokens else None,
         forms.legal_form,
         tuple(forms.tokens[:BLOCK_MAX_WORDS]) if core else (),
@@ -104,8 +138,14 @@ _analyse = analyse_name.__wrapped__
 
 def features(records: pa.Table) -> pa.Table:
     """The comparison features of each party record, each distinct name and address analysed
-    once (the same name comes with several ids, addresses and countries)."""
+    once (the same name comes with several ids, addresses and countries).
+
+    Optional record columns (standalone evaluation records may lack them): ``name_alt``
+    (the row's other spelling), ``counterpart`` and ``trade_country``.
+    """
+    n = records.num_rows
     rows = _each_once(records["name"].to_pylist(), _name_features)
+    alt_rows = _each_once(_column(records, "name_alt", n), _name_features)
     out: dict[str, list] = {
         "unique_id": records["party_id"].to_pylist(),
         **{
@@ -113,20 +153,103 @@ def features(records: pa.Table) -> pa.Table:
             for i, column in enumerate(("name_core", "name_key", "name_skeleton", "name_script",
                                         "name_first", "legal_form"))
         },
-        "inn": [normalise_inn(i) for i in records["identifier"].to_pylist()],
+        "inn": _each_once(records["identifier"].to_pylist(), _inn),
+        "id_key": _each_once(records["identifier"].to_pylist(), _id_key),
         "address_key": _each_once(
             records["address"].to_pylist(), lambda a: _address_key(a, _analyse)
         ),
         "country": records["country"].to_pylist(),
+        "alt_key": [row[1] for row in alt_rows],
+        "alt_skeleton": [row[2] for row in alt_rows],
+        "counterpart_key": _each_once(_column(records, "counterpart", n), _counterpart_key),
+        "trade_country": _column(records, "trade_country", n),
     }  # fmt: skip
-    out["name_block"] = name_blocks([row[6] for row in rows], out["country"])
+    # blocks are not split by country: most foreign parties in customs records have none
+    out["name_block"] = name_blocks([row[6] for row in rows], [None] * n)
+    out["name_rarity"] = name_rarity(out["name_key"])
+    out["name_base"] = [_base(key) for key in out["name_key"]]
+    out["name_descriptive"] = [_descriptive(key) for key in out["name_key"]]
+    out["legal_family"] = [legal_family(code) for code in out["legal_form"]]
+    # "KALESERAMIK" = "KALE SERAMIK", "41ZERO42" = "41 ZERO 42"
+    out["name_compact"] = [core.replace(" ", "") if core else None for core in out["name_core"]]
     return pa.table({k: out[k] for k in FEATURE_COLUMNS}, schema=FEATURES_SCHEMA)
+
+
+def _inn(identifier: str | None) -> str | None:
+    """A valid INN, also from an "INN/KPP" pair."""
+    return normalise_inn(identifier) or split_inn_kpp(identifier)[0]
+
+
+def _id_key(identifier: str | None) -> str | None:
+    """The id as compared: its valid INN when it holds one, else the id as declared."""
+    return _inn(identifier) or identifier_key(identifier)
 
 
 def _each_once(values: list, compute: Callable) -> list:
     """``compute`` of every value, called once per distinct value."""
     done: dict = {}
     return [done[v] if v in done else done.setdefault(v, compute(v)) for v in values]
+
+
+def _base(key: str | None) -> str | None:
+    """A name key without its descriptive words (:func:`descriptive_words`) and numbers."""
+    if not key:
+        return None
+    words = descriptive_words()
+    return " ".join(w for w in key.split() if w not in words and not w.isdigit()) or None
+
+
+def _descriptive(key: str | None) -> str | None:
+    """A name key's descriptive words only ("" when it has none)."""
+    if not key:
+        return None
+    words = descriptive_words()
+    return " ".join(w for w in key.split() if w in words)
+
+
+def _column(records: pa.Table, name: str, n: int) -> list:
+    return records[name].to_pylist() if name in records.column_names else [None] * n
+
+
+def _counterpart_key(value: str | None) -> str | None:
+    """The counterpart as compared: a tax id as it is, a name by its word key."""
+    if not value:
+        return None
+    if any(c.isdigit() for c in value) and not any(c.isalpha() for c in value):
+        return identifier_key(value)
+    forms = _analyse(clean_party_name(value))
+    return None if forms.generic else forms.key or None
+
+
+def name_rarity(keys: list[str | None]) -> list[str | None]:
+    """``"rare"``, ``"short"`` or ``"common"`` for each name key: how much an identical
+    name says.
+
+    A name is rare when one of its words is on few of the store's distinct names (at most
+    :data:`RARE_WORD_SHARE` of them, and never fewer than :data:`RARE_WORD_MIN`, so that the
+    few spellings of one firm do not make its own words common) and its words have at least
+    :data:`RARE_MIN_LETTERS` letters besides generic words: "ATLAS CONCORDE" is rare; "ATEM
+    GROUP" and "CSG", made of a rare but short word, are short; a name whose every word is
+    on many names ("GLOBAL STAR") is common. The share is of *distinct* keys, so a firm
+    written a thousand times counts once per spelling. Splink's term-frequency adjustment
+    weighs one exact value; this weighs a name by its words, which is what separates
+    "TRADING LLC" from a maker's name when both come with no other evidence.
+    """
+    distinct = {k for k in keys if k}
+    frequency = Counter(word for key in distinct for word in key.split())
+    limit = max(RARE_WORD_MIN, int(len(distinct) * RARE_WORD_SHARE))
+    out: list[str | None] = []
+    for key in keys:
+        if not key:
+            out.append(None)
+            continue
+        words = key.split()
+        letters = sum(len(w) for w in words if not w.isdigit() and w not in GENERIC_WORDS)
+        if min(frequency[w] for w in words) > limit:
+            out.append("common")
+        else:
+            out.append("rare" if letters >= RARE_MIN_LETTERS else "short")
+    return out
 
 
 FEATURES_SCHEMA = pa.schema([(k, pa.string()) for k in FEATURE_COLUMNS])

@@ -1,6 +1,7 @@
 """Resolve: party records → scored pairs → clusters (with judgements) → entities.
 
-Tables written (all replaced together by each run; ``judgements`` is kept):
+Tables written (all replaced together by each run; ``judgements`` and ``entity_redirects``
+are kept):
 
 * ``parties``: every party record with its features and ``entity_id``.
 * ``entity_links``: candidate pairs at or above the threshold with each comparison's
@@ -10,11 +11,15 @@ Tables written (all replaced together by each run; ``judgements`` is kept):
 * ``declaration_entities``: ``importer_entity_id`` / ``exporter_entity_id`` of every
   declaration line, and the view ``resolved_declarations`` joining them on.
 * ``judgements``: analysts' decisions (``resolve judge``), honoured by every run.
+* ``entity_redirects``: retired entity ids → their successors (kept, added to by each run;
+  see :mod:`tradetrace.resolve.redirects`). Ids are kept across runs where their basis
+  stays (:mod:`tradetrace.resolve.ids`), so a judgement renames no entity needlessly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import asdict, dataclass
 
 import ibis
@@ -24,9 +29,11 @@ import pyarrow.compute as pc
 from tradetrace.errors import InputError
 from tradetrace.reference.unit_values import YARDSTICKS_TABLE, yardsticks
 from tradetrace.resolve.graph import Judgement, cluster, entity_ids
+from tradetrace.resolve.ids import Retired, keep_ids
 from tradetrace.resolve.judgements import judgement_rows, judgements_from_rows
 from tradetrace.resolve.model import THRESHOLD, score
 from tradetrace.resolve.parties import FEATURE_COLUMNS, features, party_key, party_records
+from tradetrace.resolve.redirects import successor, write_redirects
 from tradetrace.store import Store
 
 JUDGEMENTS_SCHEMA = ibis.schema(
@@ -90,7 +97,7 @@ def _write(store: Store, records: pa.Table, feats: pa.Table, pairs: pa.Table) ->
         strict=True,
     )
     representative = cluster(nodes, links, judgements(store))
-    entity_of = _entity_ids(records, feats, representative)
+    entity_of, retired = _entity_ids(records, feats, representative, _previous_ids(store))
     parties = _parties_table(records, feats, entity_of)
     links_used = pairs.append_column(
         "used",
@@ -109,21 +116,61 @@ def _write(store: Store, records: pa.Table, feats: pa.Table, pairs: pa.Table) ->
         store.replace_table("parties", parties)
         store.replace_table("entity_links", links_used)
         store.replace_table("entities", entities)
+        write_redirects(store, retired, set(entity_of.values()), now())
         _link_declarations(store)
     return ResolveResult(
         parties=len(nodes), entities=entities.num_rows, merges=len(nodes) - entities.num_rows
     )
 
 
-def _entity_ids(records: pa.Table, feats: pa.Table, representative: dict[str, str]):
-    """party → entity id (unique per cluster; INN-based where the cluster has one INN)."""
+def _entity_ids(
+    records: pa.Table,
+    feats: pa.Table,
+    representative: dict[str, str],
+    previous: dict[str, str] | None = None,
+) -> tuple[dict[str, str], list[Retired]]:
+    """party → entity id, and the previous ids no entity keeps.
+
+    Without ``previous`` (party → its entity id in the last run) the ids are derived from
+    content (INN-based where the cluster has one INN, else a member hash); with it, each
+    cluster keeps its members' previous id where :func:`~tradetrace.resolve.ids.keep_ids`
+    allows, so a judgement or a re-run renames no entity that keeps its basis.
+    """
     identifiers = {
         party: [f"inn:{inn}"]
         for party, inn in zip(feats["unique_id"].to_pylist(), feats["inn"].to_pylist(), strict=True)
         if inn
     }
-    ids = entity_ids(representative, identifiers)
-    return {party: ids[representative[party]] for party in records["party_id"].to_pylist()}
+    fresh = entity_ids(representative, identifiers)
+    parties = records["party_id"].to_pylist()
+    if previous:
+        members: dict[str, list[str]] = {}
+        for party in parties:
+            members.setdefault(representative[party], []).append(party)
+        lines = pc.add(
+            pc.fill_null(records["importer_lines"], 0), pc.fill_null(records["exporter_lines"], 0)
+        )
+        ids, retired = keep_ids(
+            members, fresh, previous, dict(zip(parties, lines.to_pylist(), strict=True)),
+            identifiers,
+        )  # fmt: skip
+    else:
+        ids, retired = fresh, []
+    return {party: ids[representative[party]] for party in parties}, retired
+
+
+def _previous_ids(store: Store) -> dict[str, str]:
+    """party → entity id as the last run left them ({} before the first run)."""
+    if not store.has_table("parties") or "entity_id" not in store.table("parties").columns:
+        return {}
+    rows = store.to_arrow(store.table("parties").select("party_id", "entity_id"))
+    return {
+        party: eid
+        for party, eid in zip(
+            rows["party_id"].to_pylist(), rows["entity_id"].to_pylist(), strict=True
+        )
+        if eid is not None
+    }
 
 
 def _parties_table(records: pa.Table, feats: pa.Table, entity_of: dict[str, str]) -> pa.Table:
@@ -158,13 +205,15 @@ def _entities_table(parties: pa.Table) -> pa.Table:
 
     The name is the entity's most used Latin spelling (else its most used one); aliases are
     its distinct spellings in that order; the country is its members' most common (ties: the
-    first alphabetically); identifiers its distinct INNs.
+    first alphabetically); identifiers its distinct ids (see :func:`identifier_labels`).
     """
     lines = pc.add(
         pc.fill_null(parties["importer_lines"], 0), pc.fill_null(parties["exporter_lines"], 0)
     )
-    members = parties.select(["entity_id", "name", "name_script", "country", "inn"]).append_column(
-        "lines", lines
+    members = (
+        parties.select(["entity_id", "name", "name_script", "country"])
+        .append_column("lines", lines)
+        .append_column("identifier", identifier_labels(parties))
     )
     totals = (
         parties.select(["entity_id", "importer_lines", "exporter_lines", "value_usd"])
@@ -178,7 +227,7 @@ def _entities_table(parties: pa.Table) -> pa.Table:
     ids = totals["entity_id"]
     aliases = _aliases(members)
     countries = _countries(members)
-    inns = _distinct(members.filter(_present(members["inn"])), "inn")
+    identifiers = _distinct(members.filter(_present(members["identifier"])), "identifier")
     return pa.table(
         {
             "entity_id": ids,
@@ -192,9 +241,7 @@ def _entities_table(parties: pa.Table) -> pa.Table:
                 ),
             ),
             "country": _first_of(ids, countries["entity_id"], countries["country"]),
-            "identifiers": _lists(
-                ids, inns["entity_id"], pc.binary_join_element_wise("inn", inns["inn"], ":")
-            ),
+            "identifiers": _lists(ids, identifiers["entity_id"], identifiers["identifier"]),
             "importer_lines": pc.fill_null(totals["importer_lines_sum"], 0),
             "exporter_lines": pc.fill_null(totals["exporter_lines_sum"], 0),
             "parties": totals["entity_id_count"],
@@ -202,6 +249,27 @@ def _entities_table(parties: pa.Table) -> pa.Table:
         },
         schema=ENTITY_SCHEMA,
     )
+
+
+_INN_SHAPED = re.compile(r"^(\d{10}|\d{12})$")
+
+
+def identifier_labels(parties: pa.Table) -> pa.Array:
+    """Each party's id as the entity lists it: ``inn:<INN>`` for a valid Russian INN;
+    an id that fails its checksum is kept, marked: ``inn_invalid:<digits>`` when shaped
+    like an INN, else ``id:<id>`` (a foreign or unchecked scheme, as declared). All of them
+    are searchable (``exposure 7701999001``, ``entities search``)."""
+    inns = parties["inn"].to_pylist()
+    keys = parties["id_key"].to_pylist() if "id_key" in parties.column_names else inns
+    labels = []
+    for inn, key in zip(inns, keys, strict=True):
+        if inn:
+            labels.append(f"inn:{inn}")
+        elif key:
+            labels.append(f"inn_invalid:{key}" if _INN_SHAPED.match(key) else f"id:{key}")
+        else:
+            labels.append(None)
+    return pa.array(labels, pa.string())
 
 
 def _aliases(members: pa.Table) -> pa.Table:
@@ -286,9 +354,16 @@ def _link_declarations(store: Store) -> None:
 
 
 def entity_members(store: Store, entity_id: str) -> list[str]:
+    """The party ids of an entity (of its successor, for a retired id)."""
     parties = store.table("parties")
-    rows = store.to_arrow(parties.filter(parties.entity_id == entity_id).select("party_id"))
-    members = sorted(rows["party_id"].to_pylist())
+
+    def of(wanted: str) -> list[str]:
+        rows = store.to_arrow(parties.filter(parties.entity_id == wanted).select("party_id"))
+        return sorted(rows["party_id"].to_pylist())
+
+    members = of(entity_id)
+    if not members and (moved := successor(store, entity_id)) is not None:
+        members = of(moved)
     if not members:
         raise InputError(f"no entity or party {entity_id!r}; run `tradetrace resolve` first?")
     return members

@@ -52,6 +52,7 @@ from tradetrace.resolve.names import (
     name_similarity,
     token_skeleton,
 )
+from tradetrace.resolve.redirects import successor
 from tradetrace.store import Store
 
 MIN_SCORE = 0.6
@@ -67,8 +68,13 @@ _ROW_COLUMNS = ("entity_id", "name", "inn")
 
 
 def search_entities(store: Store, text: str, limit: int = 10) -> list[dict]:
-    """Entities ranked by their best-matching spelling (an INN match scores 1.0)."""
-    ranked = sorted(_best_spellings(store, text).items(), key=lambda kv: (-kv[1][0], kv[0]))
+    """Entities ranked by their best-matching spelling (an INN match scores 1.0, and so does
+    an entity id, ``matched`` being the id: a retired id finds the entity it leads to)."""
+    best = _best_spellings(store, text)
+    by_id = _by_entity_id(store, text.strip())
+    if by_id is not None:
+        best[by_id] = (1.0, text.strip())
+    ranked = sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
     ranked = ranked[:limit]
     entities = store.table("entities")
     wanted = [entity_id for entity_id, _ in ranked]
@@ -88,6 +94,22 @@ def search_entities(store: Store, text: str, limit: int = 10) -> list[dict]:
         }
         for entity_id, (score, matched) in ranked
     ]
+
+
+def _by_entity_id(store: Store, text: str) -> str | None:
+    """The entity an entity id names (following a retired id's redirect), else None."""
+    if not text.startswith("tt-"):
+        return None
+    entities = store.table("entities")
+
+    def exists(entity_id: str) -> bool:
+        found = entities.filter(entities.entity_id == entity_id).count()
+        return bool(store.to_arrow(found).as_py())
+
+    if exists(text):
+        return text
+    moved = successor(store, text)
+    return moved if moved is not None and exists(moved) else None
 
 
 def _best_spellings(store: Store, text: str) -> dict[str, tuple[float, str]]:

@@ -6,8 +6,8 @@ import csv
 from pathlib import Path
 
 from tradetrace.errors import InputError
-from tradetrace.screen.match import ListIndex, MatchConfig, Query, compare_names, status_on
-from tradetrace.screen.run import current_entries
+from tradetrace.screen.index_cache import index_for_store
+from tradetrace.screen.match import MatchConfig, Query, compare_names, status_on
 from tradetrace.store import Store
 
 
@@ -28,7 +28,7 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
 
 def screen_csv(store: Store, path: Path, threshold: float, as_of: str | None) -> list[dict]:
     """Every name of the file screened; a row per match, or one empty row if none."""
-    index = ListIndex(current_entries(store), MatchConfig(threshold=threshold))
+    index = index_for_store(store, MatchConfig(threshold=threshold))
     out = []
     for line, row in _rows(path, ("name",)):
         name = (row.get("name") or "").strip()

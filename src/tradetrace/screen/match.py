@@ -10,24 +10,53 @@ identifier equality is decisive, and every match carries an explanation: which q
 name met which list name and how much each feature added.
 
 Defaults (``MatchConfig``): a match needs a score of at least 0.85. The score is
-the name similarity (0–1), plus 0.05 when a country agrees or minus 0.10 when
-both sides have countries and none agree, minus 0.15 when the schemas cannot be
-the same kind of thing (a company against a person), minus 0.05 for a weak alias;
-an equal INN / OGRN / IMO sets it to 1.0 whatever the name.
+the name similarity (0–1), plus 0.05 when the query's country is one of the entry's,
+minus 0.20 when both sides have countries and none agree (the query's country is only
+ever the one its data gives: a party record's own, ``--country``, a CSV column, the API
+field; never a default), minus 0.20 when the query's legal form belongs to other
+jurisdictions than the entry's countries and forms ("NGT SPA", Italian, against the
+Russian "JSC NGT"; ``resolve/data/legal_forms.yaml`` says where each form exists).
+Some matches need more than the name, and without it stay ``held_margin`` under the
+threshold, the explanation's ``limits`` saying why:
+
+* a company is never a person, a vessel or an aircraft: the schemas veto the match
+  (score 0), whatever the name ("ALI SALIM", "ATLANTIS" the former vessel name);
+* a weak (low-quality) alias alone, unless a country or a national legal form (ООО,
+  АО: not the worldwide LLC) agrees;
+* a short name (an acronym; four letters or fewer once generic and business words are
+  set aside: "ABS", "CITY", "AVA GROUP"; or business words only): a different spelling
+  is another name ("AVA" is not "AVIA", "NIKA" not "NIK"), and the same spelling needs a
+  country or a legal form that agrees, or an identifier; a query that gives nothing but
+  the name ("NAMI") is judged on it;
+* names that share only generic and business words ("ITTIHAD FOREIGN TRADE
+  CONSTRUCTION" / "MARTEN EA ... CONSTRUCTION AND FOREIGN TRADE");
+* a letter set apart ("ATLANT S") that the other name lacks.
+
+An equal INN / OGRN / IMO sets the score to 1.0 whatever the name or schema.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from tradetrace.resolve.identifiers import normalise_inn
-from tradetrace.resolve.names import GENERIC_WORDS, NameForms, analyse_name, name_similarity
+from tradetrace.resolve.names import (
+    GENERIC_WORDS,
+    NameForms,
+    analyse_name,
+    legal_form_countries,
+    legal_form_kind,
+    name_similarity,
+    token_similarity,
+    token_skeleton,
+)
 
 DECISIVE_IDENTIFIERS = ("inn", "ogrn", "imo")
 #: Names up to this long (without spaces) are also found one slip away (see ``index_keys``).
@@ -39,15 +68,17 @@ ORGANISATIONS = {"Company", "Organization", "LegalEntity"}
 class MatchConfig:
     threshold: float = 0.85
     country_bonus: float = 0.05
-    country_penalty: float = 0.10
-    schema_penalty: float = 0.15
-    weak_alias_penalty: float = 0.05
+    country_penalty: float = 0.20
+    legal_form_penalty: float = 0.20
+    # a match the name alone cannot carry (see ``limits``) scores at most this far under
+    # the threshold
+    held_margin: float = 0.05
     max_token_frequency: int = 400  # words on more list names than this propose nothing
     # names sharing words, sounds or a slip with the query, best-voted first: in practice
     # all of them, as names made of words many list names share need the lot ...
     max_candidates: int = 2000
-    # ... whose distinct spellings a quick C-speed ratio ranks (less the schema and
-    # weak-alias penalties the names would carry); the closest ``min_scored`` are fully
+    # ... whose distinct spellings a quick C-speed ratio ranks (names whose schema vetoes
+    # a match last); the closest ``min_scored`` are fully
     # scored, and every other within ``quick_margin`` points of the threshold, up to
     # ``max_scored`` spellings
     min_scored: int = 8
@@ -99,14 +130,20 @@ class ListIndex:
         self.names: list[_Name] = []
         self.by_token: dict[str, list[int]] = defaultdict(list)
         self.by_identifier: dict[str, set[int]] = defaultdict(set)
+        # per entry: the legal forms its names carry (weighed against the query's)
+        self.entry_forms: list[frozenset[str]] = []
         for i, entry in enumerate(self.entries):
-            self._add(i, entry["name"], "primary")
+            forms = {self._add(i, entry["name"], "primary")}
             for alias in entry["aliases"] or ():
-                self._add(i, alias["name"], alias["type"] or "aka")
+                forms.add(self._add(i, alias["name"], alias["type"] or "aka"))
+            self.entry_forms.append(frozenset(forms - {None}))
             for ident in entry["identifiers"] or ():
                 key = _identifier_key(ident["type"], ident["value"])
                 if key:
                     self.by_identifier[key].add(i)
+        self.entry_names: list[list[int]] = [[] for _ in self.entries]
+        for name_id, name in enumerate(self.names):
+            self.entry_names[name.entry].append(name_id)
         self.by_token = {
             token: ids
             for token, ids in self.by_token.items()
@@ -139,18 +176,20 @@ class ListIndex:
             [skeletons.setdefault(f.skeleton, len(skeletons)) for f in self.cores], np.int64
         )
         self._skeleton_codes = skeletons
-        self._penalties: dict[tuple, np.ndarray] = {}
+        self._penalties: dict[str | None, np.ndarray] = {}
 
-    def _add(self, entry: int, text: str | None, alias_type: str) -> None:
+    def _add(self, entry: int, text: str | None, alias_type: str) -> str | None:
+        """Index one name of an entry; its legal form, if any."""
         if not text:
-            return
-        forms = analyse_name(text)
+            return None
+        forms = screening_forms(text)
         if forms.generic or not forms.core:
-            return
+            return forms.legal_form
         index = len(self.names)
         self.names.append(_Name(entry, text, alias_type, forms))
         for token in index_keys(forms):
             self.by_token[token].append(index)
+        return forms.legal_form
 
     def ranked(self, forms: NameForms) -> list[int]:
         """Name ids sharing words, sounds or a slip with the query, best-voted first.
@@ -158,6 +197,8 @@ class ListIndex:
         ``screen`` computes the same ranking for a whole store as a join in the engine
         (``screen.candidates``) and passes it to :meth:`match`.
         """
+        if forms.generic or not forms.core:
+            return []  # such a name matches nothing (``screen.candidates`` gives it no keys)
         votes = _votes(forms, self.by_token)
         return sorted(votes, key=lambda n: (-votes[n], n))[: self.config.max_candidates]
 
@@ -184,12 +225,12 @@ class ListIndex:
 
         A quick ratio ranks them: the best Indel ratio of the sorted words, of the names
         without spaces and of the sorted distinctive (not generic) words, the ones that
-        weigh in the name similarity; 100 for an equal skeleton; less 100 × the smallest
-        schema and weak-alias penalty the core's names would carry against ``query``. The
-        closest ``min_scored`` are kept, and every other within ``quick_margin`` points
-        of the threshold (less the country bonus when the query has a country), up to
-        ``max_scored``: a fixed number would cut off names made of words that many list
-        names share ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ...").
+        weigh in the name similarity; 100 for an equal skeleton; less 100 when the schema
+        of every name of the core vetoes a match with ``query`` (a company against persons'
+        and vessels' names). The closest ``min_scored`` are kept, and every other within
+        ``quick_margin`` points of the threshold (less the country bonus when the query has
+        a country), up to ``max_scored``: a fixed number would cut off names made of words
+        that many list names share ("OBSHCHESTVO S OGRANICHENNOI OTVETSTVENNOSTYU ...").
         """
         config = self.config
         if ranked is None:
@@ -221,20 +262,16 @@ class ListIndex:
         return cores[order[:keep]].tolist()
 
     def _penalty(self, schema: str | None) -> np.ndarray:
-        """Per core, the smallest schema and weak-alias penalty of its names (cached)."""
-        config = self.config
-        key = (schema, config.schema_penalty, config.weak_alias_penalty)
-        penalty = self._penalties.get(key)
+        """Per core, 1.0 when the schema vetoes a match with every one of its names (cached)."""
+        penalty = self._penalties.get(schema)
         if penalty is None:
             penalty = np.zeros(len(self.cores), dtype=np.float32)
             for core, name_ids in enumerate(self.core_names):
                 penalty[core] = min(
-                    (0.0 if _schemas_compatible(schema, self.entries[n.entry]["schema"])
-                     else config.schema_penalty)
-                    + (config.weak_alias_penalty if n.alias_type == "weak" else 0.0)
+                    0.0 if _schemas_compatible(schema, self.entries[n.entry]["schema"]) else 1.0
                     for n in (self.names[i] for i in name_ids)
-                )  # fmt: skip
-            self._penalties[key] = penalty
+                )
+            self._penalties[schema] = penalty
         return penalty
 
     def match(
@@ -245,13 +282,15 @@ class ListIndex:
         ``ranked``: the query's candidates as :meth:`ranked` orders them, when the caller
         has them already.
         """
-        forms = analyse_name(query.name)
+        forms = screening_forms(query.name)
         best: dict[int, Match] = {}
         for entry_id in self._identifier_hits(query):
-            best[entry_id] = self._identifier_match(query, entry_id)
+            best[entry_id] = self._identifier_match(query, forms, entry_id)
         if not forms.generic and forms.core:
             floor = -1.0 if all_scores else self.config.threshold
-            for core in self.candidate_cores(forms, ranked, query):
+            # all scores: the names the schema vetoes too, to show why they do not match
+            proposer = replace(query, schema=None) if all_scores else query
+            for core in self.candidate_cores(forms, ranked, proposer):
                 similarity = screening_similarity(forms, self.cores[core])
                 ceiling = similarity + self.config.country_bonus
                 if ceiling < floor:
@@ -269,7 +308,7 @@ class ListIndex:
 
     def exhaustive(self, query: Query) -> list[Match]:
         """Score every name (for measuring candidate recall, not for production)."""
-        forms = analyse_name(query.name)
+        forms = screening_forms(query.name)
         best: dict[int, Match] = {}
         for name in self.names:
             match = self._score(query, forms, name)
@@ -288,42 +327,40 @@ class ListIndex:
                 hits |= self.by_identifier.get(key, set())
         return hits
 
-    def _identifier_match(self, query: Query, entry_id: int) -> Match:
+    def _identifier_match(self, query: Query, forms: NameForms, entry_id: int) -> Match:
+        """An equal identifier decides; the list spelling reported is the entry's name
+        closest to the query's (its primary name when none is close)."""
         entry = self.entries[entry_id]
+        spelling, similarity = entry["name"], 0.0
+        for name in map(self.names.__getitem__, self.entry_names[entry_id]):
+            score = screening_similarity(forms, name.forms)
+            if score > similarity:
+                spelling, similarity = name.text, score
+        keys = {_identifier_key(*i.partition(":")[::2]) for i in query.identifiers}
+        matched = sorted(
+            f"{i['type'].lower()}:{i['value']}"
+            for i in entry["identifiers"] or ()
+            if _identifier_key(i["type"], i["value"]) in keys
+        )
         explanation = {
             "query_name": query.name,
-            "matched_name": entry["name"],
+            "matched_name": spelling,
             "features": {"identifier": 1.0},
             "identifiers": list(query.identifiers),
+            "matched_identifiers": matched,
+            "name_similarity": round(similarity, 4),
             "score": 1.0,
         }
-        return self._result(entry, entry["name"], 1.0, explanation)
+        return self._result(entry, spelling, 1.0, explanation)
 
     def _score(
         self, query: Query, forms: NameForms, name: _Name, similarity: float | None = None
     ) -> Match:
         entry = self.entries[name.entry]
-        config = self.config
-        if similarity is None:
-            similarity = screening_similarity(forms, name.forms)
-        features = {"name": round(similarity, 4)}
-        countries = set(entry["countries"] or ())
-        if query.country and countries:
-            features["country"] = (
-                config.country_bonus if query.country in countries else -config.country_penalty
-            )
-        if not _schemas_compatible(query.schema, entry["schema"]):
-            features["schema"] = -config.schema_penalty
-        if name.alias_type == "weak":
-            features["weak_alias"] = -config.weak_alias_penalty
-        score = max(0.0, min(1.0, sum(features.values())))
-        explanation = {
-            "query_name": query.name,
-            "matched_name": name.text,
-            "alias_type": name.alias_type,
-            "features": features,
-            "score": round(score, 4),
-        }
+        score, explanation = assess(
+            query, forms, name.text, name.forms, name.alias_type, entry["schema"],
+            entry["countries"] or (), self.entry_forms[name.entry], self.config, similarity,
+        )  # fmt: skip
         return self._result(entry, name.text, score, explanation)
 
     @staticmethod
@@ -346,12 +383,313 @@ def screening_similarity(a: NameForms, b: NameForms) -> float:
     """Name similarity, stricter for one-word names ("GEOTORG" is not "GIDROOGK").
 
     One word gives no second word to confirm a sound-alike, so a single-word pair that is
-    not identical cannot score above its plain edit-distance ratio.
+    not identical cannot score above its plain edit-distance ratio. Both names are
+    compared as :func:`screening_forms` spells them.
     """
+    a, b = _loan_spelling(a), _loan_spelling(b)
     score = name_similarity(a, b)
     if a.core != b.core and min(len(a.tokens), len(b.tokens)) == 1:
         score = min(score, fuzz.ratio(a.core, b.core) / 100)
     return score
+
+
+#: Loanwords Russian spells its own way, compared as the original: -ТЕХ (ROSTEKH,
+#: TEKHNODINAMIKA) is the English -TECH (ROSTEC, TECHNODINAMIKA), so «Ростех» meets ROSTEC.
+LOAN_SPELLINGS: tuple[tuple[str, str], ...] = (("TEKH", "TECH"),)
+
+
+def screening_forms(name: str) -> NameForms:
+    """:func:`analyse_name`, with Russian spellings of loanwords as in the original."""
+    return _loan_spelling(analyse_name(name))
+
+
+@lru_cache(maxsize=262_144)
+def _loan_spelling(forms: NameForms) -> NameForms:
+    if not any(old in forms.core for old, _ in LOAN_SPELLINGS):
+        return forms
+    tokens = list(forms.tokens)
+    for old, new in LOAN_SPELLINGS:
+        tokens = [t.replace(old, new) for t in tokens]
+    unique = sorted(set(tokens))
+    return replace(
+        forms,
+        core=" ".join(tokens),
+        tokens=tuple(tokens),
+        key=" ".join(unique),
+        skeleton=" ".join(sorted({token_skeleton(t) for t in unique})),
+    )
+
+
+# -- what the name alone cannot carry -----------------------------------------------------
+
+#: A name whose own words (generic and business words set aside) have this many letters
+#: or fewer is short: "ABS", "CITY", "AVA GROUP", "NIK LLC".
+SHORT_NAME_LETTERS = 4
+#: Two names agree in their own words when one word of each is this similar (0–1).
+OWN_WORD_AGREEMENT = 0.8
+_VOWELS = frozenset("AEIOUY")
+
+#: Words that say what a firm does, not which firm it is, beyond ``GENERIC_WORDS`` (which
+#: weigh little in the name similarity): a name made of them names no one ("FOREIGN
+#: TRADE CONSTRUCTION MARKETING"), and two names that share only them are not one name.
+#: English, Turkish (as customs translate or keep them) and Russian organisation-type
+#: abbreviations (НПО, НИИ, КБ ...).
+BUSINESS_WORDS: frozenset[str] = frozenset(
+    {
+        # English
+        "FOREIGN", "CONSTRUCTION", "CONSTRUCTIONS", "BUILDING", "BUILDERS", "CONTRACTING",
+        "CONTRACTORS", "MATERIAL", "MATERIALS", "PRODUCTS", "MARKETING", "MANAGEMENT",
+        "CONSULTING", "CONSULTANCY", "CONSULTANTS", "ENGINEERING", "DESIGN", "BUSINESS",
+        "DISTRIBUTION", "DISTRIBUTORS", "DISTRIBUTOR", "SUPPLIERS", "SUPPLIER", "AGENCY",
+        "AGENCIES", "RETAIL", "WHOLESALE", "MERCHANTS", "EXPORTS", "IMPORTS", "EXPORTERS",
+        "IMPORTERS", "EXPORTER", "IMPORTER", "FREIGHT", "TRANSPORT", "TRANSPORTATION",
+        "SHIPPING", "FORWARDING", "TOURISM", "TRAVEL", "REAL", "ESTATE", "PROPERTIES",
+        "CAPITAL", "FINANCE", "FINANCIAL", "CONCERN", "FACTORY", "PLANT", "WORKS",
+        "INDS", "IND", "INDUSTRIE", "INDUSTRIALS", "SOLUTION", "CENTER", "CENTRE",
+        "PROJECT", "PROJECTS", "NEW",
+        # Turkish
+        "DIS", "TICARET", "TIC", "INSAAT", "YAPI", "PAZARLAMA", "SANAYI", "SAN",
+        "MUHENDISLIK", "TURIZM", "NAKLIYAT", "LOJISTIK", "ITHALAT", "IHRACAT", "URUNLERI",
+        # Russian organisation types, transliterated
+        "NPO", "NPP", "NPK", "NPF", "NII", "TSNII", "KB", "OKB", "SKB", "PKF", "TPK", "PK",
+        "TK", "SK", "GK", "PO", "ZAVOD", "KOMBINAT",
+    }
+)  # fmt: skip
+
+
+def own_words(forms: NameForms) -> list[str]:
+    """The words that name the firm: neither generic nor business words."""
+    return [t for t in forms.tokens if t not in GENERIC_WORDS and t not in BUSINESS_WORDS]
+
+
+def legal_form_verdict(
+    form: str | None, entry_forms: Iterable[str], entry_countries: Iterable[str]
+) -> tuple[str | None, str]:
+    """Whether the query's legal form ``conflict``s with an entry or ``agree``s with it
+    (None: neither), and why.
+
+    A form of some jurisdictions only (``legal_form_countries``: SPA → IT, SM; ТОВ → UA;
+    TNHH → VN) conflicts with an entry registered elsewhere: none of the entry's countries
+    is one of them and the entry never carries that form itself ("NGT SPA" against the
+    Russian "JSC NGT"; a Ukrainian ТОВ against a Russian ООО); for an entry without
+    countries, none of its own forms' jurisdictions. It agrees when it is the entry's form
+    or of its kind with jurisdictions that meet (ООО and LLC; ФГУП and FSUE), or when the
+    entry is registered where the form exists. A form used in many countries (LLC, LTD,
+    JSC) conflicts with nothing.
+    """
+    if not form:
+        return None, ""
+    where = legal_form_countries(form)
+    entry_countries = frozenset(entry_countries)
+    entry_forms = sorted(entry_forms)
+    jurisdictions = entry_countries or frozenset().union(*map(legal_form_countries, entry_forms))
+    if where and jurisdictions and not where & jurisdictions and form not in entry_forms:
+        return "conflict", (
+            f"the query's legal form {form} exists in {', '.join(sorted(where))}; "
+            f"the entry is of {', '.join(sorted(jurisdictions))}"
+        )
+    kind = legal_form_kind(form)
+    for other in entry_forms:
+        theirs = legal_form_countries(other)
+        if legal_form_kind(other) == kind and (not where or not theirs or where & theirs):
+            return "agree", f"the query's legal form {form} is the entry's {other}"
+    if where & entry_countries:
+        return "agree", (
+            f"the query's legal form {form} exists in "
+            f"{', '.join(sorted(where & entry_countries))}, as the entry"
+        )
+    return None, ""
+
+
+def short_name(forms: NameForms) -> str | None:
+    """What makes a name too short to carry a match alone, or None.
+
+    Short: its own words (:func:`own_words`) have :data:`SHORT_NAME_LETTERS` letters or
+    fewer ("ABS", "CITY", "AVA GROUP"), or it is one word without a vowel, an acronym
+    ("NGTS"), or it has no words of its own at all ("BIO PHARM TRADE").
+    """
+    if forms.generic:
+        return None  # scores nothing anyway
+    words = own_words(forms)
+    if not words:
+        return f"{forms.core!r} is made of common business words"
+    if sum(map(len, words)) <= SHORT_NAME_LETTERS:
+        return f"{' '.join(words)!r} has {SHORT_NAME_LETTERS} letters or fewer"
+    if len(words) == 1 and words[0].isalpha() and not _VOWELS & set(words[0]):
+        return f"{words[0]!r} is an acronym"
+    return None
+
+
+def _same_name(a: NameForms, b: NameForms) -> bool:
+    """The same own words (in any order), or the same letters unspaced."""
+    if a.key == b.key:
+        return True
+    wa, wb = own_words(a), own_words(b)
+    return sorted(wa) == sorted(wb) or "".join(wa) == "".join(wb)
+
+
+def _own_words_meet(a: NameForms, b: NameForms) -> bool:
+    """Some own word of each name is close to one of the other (or they meet unspaced)."""
+    wa, wb = own_words(a), own_words(b)
+    if not wa or not wb:
+        return True  # nothing to compare: ``short_name`` speaks for such names
+    if any(token_similarity(x, y) >= OWN_WORD_AGREEMENT for x in wa for y in wb):
+        return True
+    return fuzz.ratio("".join(wa), "".join(wb)) >= 100 * OWN_WORD_AGREEMENT
+
+
+def _set_apart_letters(tokens: Sequence[str]) -> set[str]:
+    """Single letters standing alone between words ("ATLANT S", "GROUP M"), not runs of
+    initials ("A K M")."""
+    letters = set()
+    for i, token in enumerate(tokens):
+        if len(token) == 1 and token.isalpha() and token not in GENERIC_WORDS:
+            alone = all(not (0 <= j < len(tokens) and len(tokens[j]) == 1) for j in (i - 1, i + 1))
+            if alone and len(tokens) > 1:
+                letters.add(token)
+    return letters
+
+
+def name_limits(a: NameForms, b: NameForms, organisations: bool = True) -> dict[str, str]:
+    """Why two names cannot be one name, whatever else agrees (rule → reason).
+
+    * ``short_name_slip``: one of them is short (:func:`short_name`) and they are not
+      the same name: a slip in a short name makes another name ("AVA GROUP" / "AVIA
+      GROUP", "NIKA" / "NIK", "ATEM GROUP" / "ATM GRUPP", "BIO PHARMA" / "BIO PHARM
+      TRADE");
+    * ``business_words``: they share only generic and business words, and none of their
+      own ("ITTIHAD FOREIGN TRADE CONSTRUCTION MARKETING" / "MARTEN EA TRADING
+      CONSTRUCTION AND FOREIGN TRADE MARKETING");
+    * ``letter``: a letter set apart in one ("ATLANT S") is not in the other ("ATLANT",
+      "ATLANTIS"): for organisations only (a person's middle initial may be left out).
+    """
+    limits: dict[str, str] = {}
+    if a.generic or b.generic:
+        return limits
+    short = short_name(a) or short_name(b)
+    if short and not _same_name(a, b):
+        limits["short_name_slip"] = (
+            f"{short}, and {a.core!r} is not {b.core!r}: a slip in a short name makes another name"
+        )
+    elif not _own_words_meet(a, b):
+        limits["business_words"] = (
+            f"{a.core!r} and {b.core!r} share only generic and business words: their own "
+            f"words ({' '.join(own_words(a))!r} / {' '.join(own_words(b))!r}) differ"
+        )
+    if organisations:
+        la, lb = _set_apart_letters(a.tokens), _set_apart_letters(b.tokens)
+        if la != lb:
+            odd = " ".join(sorted(la ^ lb))
+            limits["letter"] = (
+                f"the letter {odd!r} set apart in one name is not in the other "
+                f"({a.core!r} / {b.core!r}): such a letter names another firm"
+            )
+    return limits
+
+
+def assess(
+    query: Query,
+    forms: NameForms,
+    text: str,
+    listed: NameForms,
+    alias_type: str,
+    schema: str | None,
+    countries: Iterable[str],
+    entry_forms: Iterable[str],
+    config: MatchConfig,
+    similarity: float | None = None,
+) -> tuple[float, dict]:
+    """Score one list name (``text``, analysed as ``listed``) of an entry (its ``schema``,
+    ``countries`` and legal forms) against a query (analysed as ``forms``): the score and
+    its explanation.
+
+    ``features`` add up to the score: the name similarity, the country's bonus or penalty,
+    the legal form's penalty; ``notes`` say why a country or legal form counted; ``limits``
+    say what holds the match ``held_margin`` under the threshold (``schema`` vetoes it).
+    """
+    if similarity is None:
+        similarity = screening_similarity(forms, listed)
+    features = {"name": round(similarity, 4)}
+    notes: dict[str, str] = {}
+    agreeing: set[str] = set()  # what, besides the name, says it is this entry
+    countries = frozenset(countries)
+    if query.country and countries:
+        if query.country in countries:
+            features["country"] = config.country_bonus
+            agreeing.add("country")
+        else:
+            features["country"] = -config.country_penalty
+            notes["country"] = (
+                f"the query's country {query.country} is none of the entry's "
+                f"({', '.join(sorted(countries))})"
+            )
+    verdict, why = legal_form_verdict(forms.legal_form, entry_forms, countries)
+    if verdict == "conflict":
+        features["legal_form"] = -config.legal_form_penalty
+    elif verdict == "agree":
+        agreeing.add("legal form")
+        if legal_form_countries(forms.legal_form):
+            agreeing.add("national legal form")  # ООО, АО, TNHH: says where, not just what
+    if why:
+        notes["legal_form"] = why
+    if "country" in features and features["country"] < 0 or verdict == "conflict":
+        agreeing.clear()  # what disagrees confirms nothing
+    bare = not (query.country or forms.legal_form or query.identifiers)
+    limits = _limits(query.schema, schema, forms, listed, text, alias_type, agreeing, bare)
+    score = max(0.0, min(1.0, sum(features.values())))
+    if "schema" in limits:
+        score = 0.0
+    elif limits:
+        score = min(score, config.threshold - config.held_margin)
+    explanation = {
+        "query_name": query.name,
+        "matched_name": text,
+        "alias_type": alias_type,
+        "features": features,
+        **({"notes": notes} if notes else {}),
+        **({"limits": limits} if limits else {}),
+        "score": round(score, 4),
+    }
+    return score, explanation
+
+
+def _limits(
+    query_schema: str | None,
+    entry_schema: str | None,
+    forms: NameForms,
+    listed: NameForms,
+    text: str,
+    alias_type: str,
+    agreeing: set[str],
+    bare: bool,
+) -> dict[str, str]:
+    """What holds a match under the threshold (rule → reason); ``schema`` vetoes it.
+
+    A weak alias needs an agreeing country or national legal form (ООО, АО: an LLC, found
+    all over the world, is too common to confirm one); a short name needs an agreeing
+    country or legal form, unless the query gives nothing but the name (``bare``: no
+    country, legal form or identifier).
+    """
+    limits: dict[str, str] = {}
+    if not _schemas_compatible(query_schema, entry_schema):
+        limits["schema"] = (
+            f"a {query_schema} is never a {entry_schema}: the schemas veto the match "
+            "(only an equal identifier could decide it)"
+        )
+    if alias_type == "weak" and not agreeing & {"country", "national legal form"}:
+        limits["weak_alias"] = (
+            f"{text!r} is a weak (low-quality) alias of the entry: alone it cannot carry a "
+            "match, and neither a country nor a national legal form agrees"
+        )
+    organisations = entry_schema in ORGANISATIONS or entry_schema is None
+    limits.update(name_limits(forms, listed, organisations))
+    short = short_name(forms) or short_name(listed)
+    if short and "short_name_slip" not in limits and not agreeing and not bare:
+        limits["short_name"] = (
+            f"{short}: a name this short needs more than the name (an agreeing country "
+            "or legal form, or an identifier), and has none"
+        )
+    return limits
 
 
 def _strings(values: Iterable[str]) -> np.ndarray:
@@ -396,6 +734,7 @@ def index_keys(forms: NameForms) -> set[str]:
     added or changed ("ICI" / "ICEI", "NIKIET" / "NIIET", "PARTONSANAT" / "PARTO SANAT"):
     a one-word name with a slip shares no word, and often no sound, with the original.
     """
+    forms = _loan_spelling(forms)
     compact = forms.core.replace(" ", "")
     keys = {
         *forms.tokens,
@@ -431,9 +770,15 @@ def screen_names(index: ListIndex, queries: Sequence[Query]) -> list[list[Match]
 
 
 def compare_names(a: str, b: str, schema: str | None = None, config: MatchConfig | None = None):
-    """Score two names as the matcher would (for ``names compare`` and evaluation)."""
+    """Score two names as the matcher would, ``b`` as a list entry's name with nothing
+    else known about it (for ``names compare`` and evaluation)."""
     config = config or MatchConfig()
-    score = screening_similarity(analyse_name(a), analyse_name(b))
+    listed = screening_forms(b)
+    if listed.generic or not listed.core:
+        return 0.0, False
+    query = Query(a, schema=schema or "Company")
+    forms = {listed.legal_form} - {None}
+    score, _ = assess(query, screening_forms(a), b, listed, "aka", schema, (), forms, config)
     return round(score, 4), score >= config.threshold
 
 

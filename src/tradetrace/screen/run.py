@@ -56,9 +56,11 @@ def screen_entities(store: Store, config: MatchConfig | None = None) -> dict:
     Candidates come from a join in the engine (:mod:`.candidates`), scoring from the same
     matcher ``screen-name`` uses, run batch by batch where the data lives.
     """
+    from tradetrace.screen.index_cache import index_for_store
+
     if not store.has_table("entities"):
         raise StoreError("no entities yet; run `tradetrace resolve` first")
-    index = ListIndex(current_entries(store), config)
+    index = index_for_store(store, config)  # saved by `lists load`, else built and saved
     entities = store.table("entities")
     ranked = ranked_candidates(store, entities, index)
     queries = entities.left_join(ranked, "entity_id").select(entities, ranked.ranked)

@@ -112,6 +112,12 @@ async function openEntity(entityId) {
     $("entity").hidden = false;
     $("results").hidden = true;
     message("");
+    if (entity.redirected_from) {
+      // A saved link to a retired id (merged, split or renamed): show and keep the new one.
+      state.target = entity.entity_id;
+      history.replaceState(null, "", "#" + encodeURIComponent(entity.entity_id));
+      message(entity.redirected_from + " was " + ({ merged: "merged into ", split: "split; most of it is now " }[entity.redirect_reason] || "renamed ") + entity.entity_id + ".");
+    }
     loadGraph();
   } catch (err) { message(err.message, true); }
 }
