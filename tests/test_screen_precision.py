@@ -22,6 +22,7 @@ from tradetrace.resolve.names import (
     legal_form_countries,
     legal_form_kind,
 )
+from tradetrace.screen.evaluate import DEMO_LISTS  # the ``make demo`` list set
 from tradetrace.screen.match import (
     ListIndex,
     Match,
@@ -36,13 +37,6 @@ SHARED_DATA = Path(
     os.environ.get("TRADETRACE_SHARED_DATA")
     or Path(__file__).resolve().parents[2] / "shared" / "data"
 )
-DEMO_LISTS = (
-    "sanctions/ofac/sdn_2024-05-03.csv.gz",
-    "sanctions/ofac/cons_prim_2025-12-19.csv",
-    "sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz",
-    "sanctions/uk_covyr",
-    "sanctions/un/un_consolidated_2026-02-27.xml.gz",
-)  # the ``make demo`` list set
 THRESHOLD = MatchConfig().threshold
 
 
