@@ -156,7 +156,10 @@ def test_different_legal_kinds_of_one_name_stay_apart(tmp_path, resolved):
         ("SRL ART GRANIT MOLDOVA MUN CHIS", "SRL ART GRANIT"),
         ("TO THE ORDER OMAN", ""),
         # left alone: the name is short, or the words are the name's own
+        ("ACBEX GLOBAL PRIVATE LIMITEDNEAR SHITAL PARK CHOWK 809", "ACBEX GLOBAL PRIVATE LIMITED"),
         ("LLC NIKA", "LLC NIKA"),
+        ("CERAMICA SASSUOLO SRL", "CERAMICA SASSUOLO SRL"),
+        ("AZULEJO SPANISH SL", "AZULEJO SPANISH SL"),
         ("VIA ROMA SRL", "VIA ROMA SRL"),
         ("STATE BANK OF INDIA", "STATE BANK OF INDIA"),
         ("SAMSUNG ELECTRONICS VIETNAM CO LTD", "SAMSUNG ELECTRONICS VIETNAM CO LTD"),

@@ -143,17 +143,37 @@ def _words(text: str) -> list[str]:
 
 def _starts_with(words: list[str], i: int, phrases: tuple[tuple[str, ...], ...]) -> int:
     """Length of the longest phrase found at ``words[i:]``, 0 if none."""
-    for phrase in phrases:
+    if i >= len(words):
+        return 0
+    for phrase in _by_first_word(phrases).get(words[i], ()):
         if tuple(words[i : i + len(phrase)]) == phrase:
             return len(phrase)
     return 0
 
 
-def _join_spaced_forms(words: list[str], forms: tuple[tuple[str, ...], ...]) -> list[str]:
+@cache
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[str, ...]]]:
+    """The phrases by their first word, longest first (a name is scanned word by word)."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=lambda p: (-len(p), p)):
+        found.setdefault(phrase[0], []).append(phrase)
+    return found
+
+
+@cache
+def _single_word_forms() -> frozenset[str]:
+    return frozenset(f[0] for f in _vocabulary()["suffix_forms"] if len(f) == 1)
+
+
+@cache
+def _single_cut_words() -> frozenset[str]:
+    return frozenset(p[0] for p in _vocabulary()["cut_before"] if len(p) == 1)
+
+
+def _join_spaced_forms(words: list[str]) -> list[str]:
     """Short pieces that together spell a legal form: "S PA", "SP A", "S LU", "SP ZO O";
     also when the form's last letter is glued to an address word ("SP AVIA" → "SPA VIA")."""
-    singles = {f[0] for f in forms if len(f) == 1}
-    cut_words = {p[0] for p in _vocabulary()["cut_before"] if len(p) == 1}
+    singles, cut_words = _single_word_forms(), _single_cut_words()
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -182,24 +202,34 @@ def _join_spaced_forms(words: list[str], forms: tuple[tuple[str, ...], ...]) -> 
     return out
 
 
-def _split_glued_forms(words: list[str], forms: tuple[tuple[str, ...], ...]) -> list[str]:
+def _split_glued_forms(words: list[str]) -> list[str]:
     """ "SPAVIA" → "SPA", "VIA"; "GMBH53489" → "GMBH", "53489"; "SRLCHISINAU STR …" →
-    "SRL", "CHISINAU", …: a form glued to the address after it. Only inside a name (an
-    address follows), and not when the rest is too short to be a word ("SPAIN")."""
-    singles = {f[0] for f in forms if len(f) == 1 and len(f[0]) >= 3}
-    cut_words = {p[0] for p in _vocabulary()["cut_before"] if len(p) == 1}
+    "SRL", "CHISINAU", …: a form glued to the address after it. Only when an address
+    follows, and not when the rest is too short to be a word ("SPAIN"). The
+    shortest form that fits wins, so the result never depends on an order of a set."""
+    singles, cut_words = _single_word_forms(), _single_cut_words()
     out: list[str] = []
     for i, word in enumerate(words):
-        inside = 0 < i < len(words) - 1
-        for form in singles:
-            rest = word[len(form) :]
-            glued = rest.isdigit() or rest in cut_words or (inside and len(rest) >= 4)
-            if i and word.startswith(form) and rest and glued:
+        # "SRLCHISINAU STR …": a glued word, then the address goes on ("SASSUOLO SRL" does not)
+        address_follows = any(w.isdigit() or w in cut_words for w in words[i + 1 :])
+        for size in range(3, len(word)) if i else ():
+            form, rest = word[:size], word[size:]
+            if form in singles and (
+                rest.isdigit()
+                or rest in cut_words
+                or (address_follows and len(rest) >= 4 and _cannot_start_a_word(form))
+            ):
                 out.extend((form, rest))
                 break
         else:
             out.append(word)
     return out
+
+
+def _cannot_start_a_word(form: str) -> bool:
+    """A form no ordinary word starts with: no vowel ("LTD", "SRL", "GMBH", "KFT") or long
+    ("LIMITED"). "SPA", "INC" and "SAS" start SPANISH, INCORPORATION and SASSUOLO."""
+    return len(form) >= 5 or not set(form) & set("AEIOUY")
 
 
 def clean_party_name(name: str | None) -> str:
@@ -212,11 +242,11 @@ def clean_party_name(name: str | None) -> str:
     if script_of(name) in _UNTOUCHED_SCRIPTS:
         return name
     vocabulary = _vocabulary()
-    words = _split_glued_forms(_words(name), vocabulary["suffix_forms"])
-    words = _join_spaced_forms(words, vocabulary["suffix_forms"])
-    if _starts_with(words, 0, vocabulary["placeholders"]) and not _starts_with(
+    words = _join_spaced_forms(_split_glued_forms(_words(name)))
+    placeholder = _starts_with(words, 0, vocabulary["placeholders"]) and not _starts_with(
         words, 0, vocabulary["principal_after"]
-    ):
+    )
+    if placeholder or tuple(words) in vocabulary["placeholder_names"]:
         return ""
     # the principal after "… ON ORDER OF"
     for i in range(len(words)):

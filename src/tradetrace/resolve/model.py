@@ -8,11 +8,15 @@ be explained as a sum of named contributions (``resolve explain``).
 The m/u values are fixed, not trained, on purpose: customs data has no labels,
 EM on a few thousand suppliers is unstable, and analysts must be able to read the
 model. They were set from how customs declarations are written (the same firm
-keeps its address and tax id; cross-script spellings defeat string similarity)
-and checked against the SYNTHETIC ground truth and the PATSTAT clusters (see the
-README). Blocking makes candidate pairs only among records that share the name
-key, the cross-script skeleton, an INN, a normalised address or the leading name
-words within a country (``parties.name_blocks``: blocks capped in size).
+keeps its address and tax id; cross-script spellings defeat string similarity; a
+foreign supplier often has a name and nothing else) and checked against the
+hand-labelled spellings of the real vendor files, PATSTAT and Chicago (``make eval``,
+``eval/labels/README.md``). Name evidence depends on how rare the name is
+(``parties.name_rarity``): an identical rare name merges on its own, a generic one
+never does. Blocking makes candidate pairs among records that share the name key,
+the distinctive words, the name without spaces, the cross-script skeleton, the other
+spelling, an id, a normalised address or the leading name words (``parties.name_blocks``:
+blocks capped in size); none of them needs a country, which most foreign parties lack.
 """
 
 from __future__ import annotations

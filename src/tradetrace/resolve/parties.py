@@ -17,7 +17,6 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from tradetrace.resolve.cleaning import (
-    clean_party_name,
     comparable_name,
     descriptive_words,
     legal_family,
@@ -144,7 +143,8 @@ def features(records: pa.Table) -> pa.Table:
     (the row's other spelling), ``counterpart`` and ``trade_country``.
     """
     n = records.num_rows
-    rows = _each_once(records["name"].to_pylist(), _name_features)
+    names = records["name"].to_pylist()
+    rows = _each_once(names, _name_features)
     alt_rows = _each_once(_column(records, "name_alt", n), _name_features)
     out: dict[str, list] = {
         "unique_id": records["party_id"].to_pylist(),
@@ -161,7 +161,7 @@ def features(records: pa.Table) -> pa.Table:
         "country": records["country"].to_pylist(),
         "alt_key": [row[1] for row in alt_rows],
         "alt_skeleton": [row[2] for row in alt_rows],
-        "counterpart_key": _each_once(_column(records, "counterpart", n), _counterpart_key),
+        "counterpart_key": _counterpart_keys(_column(records, "counterpart", n), names, rows),
         "trade_country": _column(records, "trade_country", n),
     }  # fmt: skip
     # blocks are not split by country: most foreign parties in customs records have none
@@ -211,14 +211,19 @@ def _column(records: pa.Table, name: str, n: int) -> list:
     return records[name].to_pylist() if name in records.column_names else [None] * n
 
 
-def _counterpart_key(value: str | None) -> str | None:
-    """The counterpart as compared: a tax id as it is, a name by its word key."""
-    if not value:
-        return None
-    if any(c.isdigit() for c in value) and not any(c.isalpha() for c in value):
-        return identifier_key(value)
-    forms = _analyse(clean_party_name(value))
-    return None if forms.generic else forms.key or None
+def _counterpart_keys(values: list, names: list, rows: list) -> list[str | None]:
+    """The counterpart of each record as compared: a tax id as it is, a name by its word key
+    (a counterpart is itself a party, so its name was analysed already: reused)."""
+    key_of = {name: row[1] for name, row in zip(names, rows, strict=True) if name}
+
+    def key(value: str | None) -> str | None:
+        if not value:
+            return None
+        if any(c.isdigit() for c in value) and not any(c.isalpha() for c in value):
+            return identifier_key(value)
+        return key_of[value] if value in key_of else _name_features(value)[1]
+
+    return _each_once(values, key)
 
 
 def name_rarity(keys: list[str | None]) -> list[str | None]:

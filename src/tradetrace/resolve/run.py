@@ -63,7 +63,7 @@ def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
 def recluster(store: Store) -> ResolveResult:
     """Re-cluster from the stored pairs (after a judgement): no re-scoring needed."""
     parties = store.table("parties")
-    records = store.to_arrow(parties.select(*_RECORD_COLUMNS))
+    records = store.to_arrow(parties.select(*[c for c in _RECORD_COLUMNS if c in parties.columns]))
     stored = [c for c in FEATURE_COLUMNS[1:] if c in parties.columns]  # older runs: fewer
     feats = store.to_arrow(parties.select(parties.party_id.name("unique_id"), *stored))
     pairs = store.to_arrow(store.table("entity_links").drop("used"))
@@ -72,7 +72,7 @@ def recluster(store: Store) -> ResolveResult:
 
 _RECORD_COLUMNS = (
     "party_id", "name", "identifier", "address", "country", "importer_lines", "exporter_lines",
-    "value_usd",
+    "value_usd", "name_alt", "counterpart", "trade_country",
 )  # fmt: skip
 
 
