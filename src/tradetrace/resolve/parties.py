@@ -15,6 +15,7 @@ from collections.abc import Callable
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tradetrace.resolve.cleaning import (
     comparable_name,
@@ -135,44 +136,90 @@ def _name_features(name: str | None) -> _NameFeatures:
 _analyse = analyse_name.__wrapped__
 
 
+#: The features computed from a record's name (the first six come from ``_name_features``).
+_NAME_COLUMNS = (
+    "name_core", "name_key", "name_skeleton", "name_script", "name_first", "legal_form",
+    "name_block", "name_rarity", "name_base", "name_descriptive", "legal_family",
+    "name_compact",
+)  # fmt: skip
+
+
 def features(records: pa.Table) -> pa.Table:
-    """The comparison features of each party record, each distinct name and address analysed
-    once (the same name comes with several ids, addresses and countries).
+    """The comparison features of each party record.
+
+    Each distinct name, other spelling, id, address and counterpart is analysed once, and
+    its features are spread over the records by Arrow (``take``): at 10M declarations a
+    Python list per feature and record took a gigabyte.
 
     Optional record columns (standalone evaluation records may lack them): ``name_alt``
     (the row's other spelling), ``counterpart`` and ``trade_country``.
     """
     n = records.num_rows
-    names = records["name"].to_pylist()
-    rows = _each_once(names, _name_features)
-    alt_rows = _each_once(_column(records, "name_alt", n), _name_features)
-    out: dict[str, list] = {
-        "unique_id": records["party_id"].to_pylist(),
-        **{
-            column: [row[i] for row in rows]
-            for i, column in enumerate(("name_core", "name_key", "name_skeleton", "name_script",
-                                        "name_first", "legal_form"))
-        },
-        "inn": _each_once(records["identifier"].to_pylist(), _inn),
-        "id_key": _each_once(records["identifier"].to_pylist(), _id_key),
-        "address_key": _each_once(
-            records["address"].to_pylist(), lambda a: _address_key(a, _analyse)
-        ),
-        "country": records["country"].to_pylist(),
-        "alt_key": [row[1] for row in alt_rows],
-        "alt_skeleton": [row[2] for row in alt_rows],
-        "counterpart_key": _counterpart_keys(_column(records, "counterpart", n), names, rows),
+    names, at_name = _distinct(records["name"])
+    rows = [_name_features(name) for name in names]
+    by_name = _name_columns(rows, _counts(at_name, len(names)))
+    alts, at_alt = _distinct(_column(records, "name_alt", n))
+    alt_rows = [_name_features(alt) for alt in alts]
+    ids, at_id = _distinct(records["identifier"])
+    addresses, at_address = _distinct(records["address"])
+    counterparts, at_counterpart = _distinct(_column(records, "counterpart", n))
+    key_of = dict(zip(names, by_name["name_key"], strict=True))
+    columns = {
+        "unique_id": records["party_id"],
+        **{c: _spread(values, at_name) for c, values in by_name.items()},
+        "inn": _spread([_inn(i) for i in ids], at_id),
+        "id_key": _spread([_id_key(i) for i in ids], at_id),
+        "address_key": _spread([_address_key(a, _analyse) for a in addresses], at_address),
+        "country": records["country"],
+        "alt_key": _spread([row[1] for row in alt_rows], at_alt),
+        "alt_skeleton": _spread([row[2] for row in alt_rows], at_alt),
+        "counterpart_key": _spread([_counterpart_key(c, key_of) for c in counterparts],
+                                   at_counterpart),
         "trade_country": _column(records, "trade_country", n),
     }  # fmt: skip
+    return pa.table(
+        {k: pc.cast(columns[k], pa.string()) for k in FEATURE_COLUMNS}, schema=FEATURES_SCHEMA
+    )
+
+
+def _name_columns(rows: list[_NameFeatures], counts: list[int]) -> dict[str, list]:
+    """Every name feature of each distinct name (``counts``: its records, for the blocks)."""
+    out: dict[str, list] = {
+        column: [row[i] for row in rows] for i, column in enumerate(_NAME_COLUMNS[:6])
+    }
     # blocks are not split by country: most foreign parties in customs records have none
-    out["name_block"] = name_blocks([row[6] for row in rows], [None] * n)
+    out["name_block"] = name_blocks([row[6] for row in rows], [None] * len(rows), counts)
     out["name_rarity"] = name_rarity(out["name_key"])
     out["name_base"] = [_base(key) for key in out["name_key"]]
     out["name_descriptive"] = [_descriptive(key) for key in out["name_key"]]
     out["legal_family"] = [legal_family(code) for code in out["legal_form"]]
     # "KALESERAMIK" = "KALE SERAMIK", "41ZERO42" = "41 ZERO 42"
     out["name_compact"] = [core.replace(" ", "") if core else None for core in out["name_core"]]
-    return pa.table({k: out[k] for k in FEATURE_COLUMNS}, schema=FEATURES_SCHEMA)
+    return out
+
+
+def _distinct(column: pa.ChunkedArray | pa.Array) -> tuple[list, pa.Array]:
+    """The distinct non-null values of a string column, and each record's index into them
+    (null for a null value)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    encoded = pc.dictionary_encode(pc.cast(column, pa.string()))
+    return encoded.dictionary.to_pylist(), encoded.indices
+
+
+def _counts(indices: pa.Array, size: int) -> list[int]:
+    """How many records point at each distinct value."""
+    found = pc.value_counts(indices.drop_null())
+    counts = [0] * size
+    for value, count in zip(found.field("values").to_pylist(), found.field("counts").to_pylist(),
+                            strict=True):  # fmt: skip
+        counts[value] = count
+    return counts
+
+
+def _spread(values: list, indices: pa.Array) -> pa.Array:
+    """Per-distinct ``values`` as one value per record."""
+    return pc.take(pa.array(values, pa.string()), indices)
 
 
 def _inn(identifier: str | None) -> str | None:
@@ -183,12 +230,6 @@ def _inn(identifier: str | None) -> str | None:
 def _id_key(identifier: str | None) -> str | None:
     """The id as compared: its valid INN when it holds one, else the id as declared."""
     return _inn(identifier) or identifier_key(identifier)
-
-
-def _each_once(values: list, compute: Callable) -> list:
-    """``compute`` of every value, called once per distinct value."""
-    done: dict = {}
-    return [done[v] if v in done else done.setdefault(v, compute(v)) for v in values]
 
 
 def _base(key: str | None) -> str | None:
@@ -207,23 +248,27 @@ def _descriptive(key: str | None) -> str | None:
     return " ".join(w for w in key.split() if w in words)
 
 
-def _column(records: pa.Table, name: str, n: int) -> list:
-    return records[name].to_pylist() if name in records.column_names else [None] * n
+def _column(records: pa.Table, name: str, n: int) -> pa.Array | pa.ChunkedArray:
+    """A record column, or nulls for records without it."""
+    return records[name] if name in records.column_names else pa.nulls(n, pa.string())
 
 
-def _counterpart_keys(values: list, names: list, rows: list) -> list[str | None]:
-    """The counterpart of each record as compared: a tax id as it is, a name by its word key
-    (a counterpart is itself a party, so its name was analysed already: reused)."""
-    key_of = {name: row[1] for name, row in zip(names, rows, strict=True) if name}
+def _counterpart_key(value: str | None, key_of: dict[str, str | None]) -> str | None:
+    """The counterpart as compared: a tax id as it is, a name by its word key (a counterpart
+    is itself a party, so its name was analysed already: reused)."""
+    if not value:
+        return None
+    if any(c.isdigit() for c in value) and not any(c.isalpha() for c in value):
+        return identifier_key(value)
+    return key_of[value] if value in key_of else _name_features(value)[1]
 
-    def key(value: str | None) -> str | None:
-        if not value:
-            return None
-        if any(c.isdigit() for c in value) and not any(c.isalpha() for c in value):
-            return identifier_key(value)
-        return key_of[value] if value in key_of else _name_features(value)[1]
 
-    return _each_once(values, key)
+def _block_sizes(keys: list, countries: list, counts: list[int]) -> Counter:
+    """Records per (block key, country); ``counts``: the records each entry stands for."""
+    sizes: Counter = Counter()
+    for key, country, count in zip(keys, countries, counts, strict=True):
+        sizes[key, country] += count
+    return sizes
 
 
 def name_rarity(keys: list[str | None]) -> list[str | None]:
@@ -260,7 +305,9 @@ def name_rarity(keys: list[str | None]) -> list[str | None]:
 FEATURES_SCHEMA = pa.schema([(k, pa.string()) for k in FEATURE_COLUMNS])
 
 
-def name_blocks(words: list[tuple[str, ...]], countries: list[str | None]) -> list[str | None]:
+def name_blocks(
+    words: list[tuple[str, ...]], countries: list[str | None], counts: list[int] | None = None
+) -> list[str | None]:
     """Each name's block for the spelling comparison: its first word, within its country.
 
     A first word shared by more than :data:`BLOCK_CAP` records of a country (a city that
@@ -269,10 +316,11 @@ def name_blocks(words: list[tuple[str, ...]], countries: list[str | None]) -> li
     given up (the other blocking rules still pair its records on the same words, sound,
     INN or address).
     """
+    counts = counts or [1] * len(words)
     depth = [1] * len(words)
     for _ in range(BLOCK_MAX_WORDS):
         keys = [w[:d] for w, d in zip(words, depth, strict=True)]
-        sizes = Counter(zip(keys, countries, strict=True))
+        sizes = _block_sizes(keys, countries, counts)
         split = False
         for i, key in enumerate(keys):
             if sizes[key, countries[i]] > BLOCK_CAP and depth[i] < len(words[i]):
@@ -281,7 +329,7 @@ def name_blocks(words: list[tuple[str, ...]], countries: list[str | None]) -> li
         if not split:
             break
     keys = [w[:d] for w, d in zip(words, depth, strict=True)]
-    sizes = Counter(zip(keys, countries, strict=True))
+    sizes = _block_sizes(keys, countries, counts)
     return [
         " ".join(key) if key and sizes[key, country] <= BLOCK_CAP else None
         for key, country in zip(keys, countries, strict=True)

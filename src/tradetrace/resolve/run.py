@@ -55,8 +55,9 @@ class ResolveResult:
 def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
     """Score every party record pair the blocking proposes, cluster, and write entities."""
     records = store.to_arrow(party_records(store.table("declarations")))
-    feats = features(records)
-    pairs = score(feats, threshold, spark=store.spark).table
+    with store.idle():
+        feats = features(records)
+        pairs = score(feats, threshold, spark=store.spark).table
     return _write(store, records, feats, pairs)
 
 

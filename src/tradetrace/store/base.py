@@ -103,6 +103,12 @@ class Store(ABC):
         return int(self.to_arrow(self.table(name).count()).as_py())
 
     @contextmanager
+    def idle(self) -> Iterator[None]:
+        """While the caller computes outside the engine (resolve's Python features and its
+        own scoring engine), the store holds as little memory as it can. No-op by default."""
+        yield
+
+    @contextmanager
     def cached(self, expr: ir.Table) -> Iterator[ir.Table]:
         """``expr`` computed once for several queries, then dropped."""
         with expr.cache() as table:

@@ -26,6 +26,8 @@ from tradetrace.store.base import COMMITTED_VIEWS, Insert, Store
 DEFAULT_DB = "tradetrace.duckdb"
 #: The engine spills to disk beyond this, so memory stays flat however large the input.
 DEFAULT_MEMORY_LIMIT = "1GB"
+#: The limit while the store is idle (``DuckDBStore.idle``): its cached pages are handed back.
+IDLE_MEMORY_LIMIT = "64MB"
 #: Seconds a command waits for another process's lock on the store file.
 DEFAULT_LOCK_TIMEOUT = 30.0
 
@@ -41,8 +43,8 @@ class DuckDBStore(Store):
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here yet; run `tradetrace ingest` first")
         self.con = _connect(self.path, read_only)
-        limit = os.environ.get("TRADETRACE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
-        self._raw("SET memory_limit = ?", [limit])
+        self.memory_limit = os.environ.get("TRADETRACE_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        self._raw("SET memory_limit = ?", [self.memory_limit])
         # Batches commit one by one; checkpointing after each would rewrite the file.
         self._raw("SET checkpoint_threshold = '1GB'")
         if not read_only:
@@ -88,6 +90,17 @@ class DuckDBStore(Store):
 
     def _raw(self, sql: str, params: list | None = None):
         return self.con.con.execute(sql, params or [])
+
+    @contextmanager
+    def idle(self) -> Iterator[None]:
+        """DuckDB keeps the pages of its last queries up to the memory limit; while nothing
+        runs in it, a small limit hands them back (10M-line resolve: 3.7 GB → 2.5 GB peak,
+        as the scoring runs in an engine of its own), and the limit returns afterwards."""
+        self._raw("SET memory_limit = ?", [IDLE_MEMORY_LIMIT])
+        try:
+            yield
+        finally:
+            self._raw("SET memory_limit = ?", [self.memory_limit])
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
