@@ -164,12 +164,17 @@ def screening_figures(db: Path) -> tuple[list[Figure], dict]:
     return figures, detail
 
 
+def _value(figure: Figure) -> str:
+    """A count with thousands separators, any other figure to three decimals."""
+    value = figure.value
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:.3f}"
+
+
 def markdown(figures: list[Figure]) -> str:
     """The figures as a Markdown table (for the README: its quality tables come from here)."""
     lines = ["| set | figure | value | target |", "|---|---|---|---|"]
     for f in figures:
-        value = f"{f.value:,.0f}" if float(f.value).is_integer() else f"{f.value:.3f}"
-        lines.append(f"| {f.set} | {f.figure} | {value} | {f.target} |")
+        lines.append(f"| {f.set} | {f.figure} | {_value(f)} | {f.target} |")
     return "\n".join(lines)
 
 
@@ -178,9 +183,8 @@ def show(figures: list[Figure]) -> None:
     for column in ("set", "figure", "value", "target", "ok"):
         table.add_column(column, justify="right" if column == "value" else "left")
     for f in figures:
-        value = f"{f.value:,.0f}" if float(f.value).is_integer() else f"{f.value:.3f}"
         ok = "" if f.ok is None else ("[green]yes[/]" if f.ok else "[red]NO[/]")
-        table.add_row(f.set, f.figure, value, f.target, ok)
+        table.add_row(f.set, f.figure, _value(f), f.target, ok)
     Console(width=160).print(table)
 
 

@@ -161,6 +161,11 @@ def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple
 
 
 @cache
+def _joining_words() -> frozenset[str]:
+    return frozenset(w for (w,) in _vocabulary()["joining_words"])
+
+
+@cache
 def _single_word_forms() -> frozenset[str]:
     return frozenset(f[0] for f in _vocabulary()["suffix_forms"] if len(f) == 1)
 
@@ -286,7 +291,7 @@ def _without_trailing_country(words: list[str]) -> list[str]:
     of the firm's name: "SAMSUNG ELECTRONICS VIETNAM CO LTD"), when "OF" or another joining
     word comes before it ("STATE BANK OF INDIA") and when fewer than two words would stay
     ("AIR CHINA"); codes ("IT", "MO") are never read as countries here."""
-    joining = {w for (w,) in _vocabulary()["joining_words"]}
+    joining = _joining_words()
     for size in range(min(_COUNTRY_WORDS, len(words) - 2), 0, -1):
         tail, head = words[-size:], words[:-size]
         text = " ".join(tail)
@@ -307,6 +312,6 @@ def comparable_name(name: str | None) -> str:
     if not cleaned or script_of(cleaned) in _UNTOUCHED_SCRIPTS:
         return cleaned
     equivalents = _equivalents()
-    joining = {w for (w,) in _vocabulary()["joining_words"]}
+    joining = _joining_words()
     kept = [equivalents.get(w, w) for w in cleaned.split() if w not in joining]
     return " ".join(kept) or cleaned

@@ -161,14 +161,17 @@ def features(records: pa.Table) -> pa.Table:
     alts, at_alt = _distinct(_column(records, "name_alt", n))
     alt_rows = [_name_features(alt) for alt in alts]
     ids, at_id = _distinct(records["identifier"])
+    inns = [_inn(i) for i in ids]
     addresses, at_address = _distinct(records["address"])
     counterparts, at_counterpart = _distinct(_column(records, "counterpart", n))
     key_of = dict(zip(names, by_name["name_key"], strict=True))
     columns = {
         "unique_id": records["party_id"],
         **{c: _spread(values, at_name) for c, values in by_name.items()},
-        "inn": _spread([_inn(i) for i in ids], at_id),
-        "id_key": _spread([_id_key(i) for i in ids], at_id),
+        "inn": _spread(inns, at_id),
+        # the id as compared: its valid INN when it holds one, else the id as declared
+        "id_key": _spread([inn or identifier_key(i) for i, inn in zip(ids, inns, strict=True)],
+                          at_id),
         "address_key": _spread([_address_key(a, _analyse) for a in addresses], at_address),
         "country": records["country"],
         "alt_key": _spread([row[1] for row in alt_rows], at_alt),
@@ -225,11 +228,6 @@ def _spread(values: list, indices: pa.Array) -> pa.Array:
 def _inn(identifier: str | None) -> str | None:
     """A valid INN, also from an "INN/KPP" pair."""
     return normalise_inn(identifier) or split_inn_kpp(identifier)[0]
-
-
-def _id_key(identifier: str | None) -> str | None:
-    """The id as compared: its valid INN when it holds one, else the id as declared."""
-    return _inn(identifier) or identifier_key(identifier)
 
 
 def _base(key: str | None) -> str | None:
