@@ -13,7 +13,8 @@ export TRADETRACE_SHARED_DATA := $(SHARED)
 .PHONY: demo test lint bench eval clean venv system fuzz loadtest
 
 # Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports,
-# Java 17 for the Spark backend.
+# Java 17 for the Spark backend, Noto CJK so that Hangul and Chinese names render, DejaVu
+# (the report's chart font, measured by vl-convert and drawn by WeasyPrint).
 # Each is installed only when missing (sudo only when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 system:
@@ -23,6 +24,10 @@ system:
 	  $(SUDO) apt-get install -y -q --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0; }
 	@command -v java >/dev/null 2>&1 || { $(SUDO) apt-get update -q && \
 	  $(SUDO) apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; }
+	@fc-list 2>/dev/null | grep -qi 'Noto Sans CJK' || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends fonts-noto-cjk; }
+	@fc-list 2>/dev/null | grep -qi 'DejaVu Sans' || { $(SUDO) apt-get update -q && \
+	  $(SUDO) apt-get install -y -q --no-install-recommends fonts-dejavu-core; }
 
 venv: $(STAMP)
 
@@ -72,6 +77,7 @@ test: $(STAMP) system
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench eval fuzz loadtest
 	$(BIN)/ruff format --check src tests bench eval fuzz loadtest
+	$(BIN)/mypy
 
 fuzz: $(STAMP)
 	$(BIN)/python fuzz/run.py --seconds $${FUZZ_SECONDS:-60}

@@ -353,7 +353,7 @@ with open_store({db!r}, read_only=True) as store:
         start = time.perf_counter()
         exposure(store, {target!r})
         warm.append(time.perf_counter() - start)
-result = {{"cold": cold, "warm": statistics.median(warm), "lines": r["lines"]}}
+result = {{"cold": cold, "warm": statistics.median(warm), "lines": r.lines}}
 """
 
 
@@ -414,7 +414,7 @@ with open_store(warehouse, backend="spark") as store:
         out = screen_entities(store)["matches"]
     else:
         from tradetrace.analyse.exposure import exposure
-        out = exposure(store, "tt-inn-7743237789")["lines"]
+        out = exposure(store, "tt-inn-7743237789").lines
     seconds = time.perf_counter() - start
     spark = store.spark
 spark.stop()  # the JVM exits, so its peak memory is counted below

@@ -9,12 +9,15 @@ TRADETRACE_REQUIRE_BROWSER=1, so there a missing browser fails instead of skippi
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
+
+from tradetrace.formatting import money, money_compact
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "out" / "test-artifacts"
@@ -28,6 +31,9 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+# How long to wait for the app's answer: the first search builds the name index, and the
+# machine running the suite may be busy with other tests.
+ANSWER_MS = 120_000
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +83,7 @@ def page(server):
 def test_search_aurus_and_see_the_finding(page):
     page.fill("#q", "АУРУС")
     page.click("#search button")
-    page.wait_for_selector("#findings li", timeout=30_000)
+    page.wait_for_selector("#findings li", timeout=ANSWER_MS)
     assert page.is_visible("#synthetic"), "the SYNTHETIC banner must show for sample data"
     assert page.inner_text("#entity-name") == "OOO AURUS"
     findings = page.locator("#findings li").all_inner_texts()
@@ -85,6 +91,7 @@ def test_search_aurus_and_see_the_finding(page):
     assert "imported at least $" in findings[0] and "OOO AURUS" in findings[0]
     assert any("invasion of Ukraine" in f for f in findings)
     assert any("designated by the US Treasury's OFAC" in f for f in findings)
+    page.wait_for_selector("#network g.node", timeout=ANSWER_MS)  # the whole page, network too
     page.screenshot(path=str(ARTIFACTS / "dashboard-aurus.png"), full_page=True)
 
 
@@ -92,11 +99,135 @@ def test_charts_and_network_render(page):
     for chart in ("#chart-year", "#chart-origin", "#chart-suppliers", "#chart-categories"):
         assert page.locator(f"{chart} svg rect").count() >= 3, chart
     assert "KR" in page.inner_text("#chart-origin")
-    page.wait_for_selector("#network g.node", timeout=30_000)
+    page.wait_for_selector("#network g.node", timeout=ANSWER_MS)
     assert page.locator("#network g.node").count() == 10  # AURUS and its 9 suppliers
     assert page.locator("#network line").count() == 9
     assert page.locator("#network circle[fill='#c62828']").count() >= 1  # AURUS is listed
     page.locator("#network").screenshot(path=str(ARTIFACTS / "dashboard-network.png"))
+
+
+# The API answer the page is showing now: the app's own query (role, period) for its entity.
+SHOWN_EXPOSURE = """async () => {
+    const path = "/exposure/" + encodeURIComponent(state.target) + "?" + exposureQuery();
+    const response = await fetch(path);
+    if (!response.ok) throw new Error(path + ": " + response.status + " " + await response.text());
+    return response.json();
+}"""
+# Each element's text and its box on the page, with the box of the chart SVG around it.
+BOXES = """(nodes) => nodes.map((node) => {
+    const box = node.getBoundingClientRect(), chart = node.ownerSVGElement.getBoundingClientRect();
+    return {text: node.textContent, box: [box.left, box.top, box.right, box.bottom],
+            chart: [chart.left, chart.top, chart.right, chart.bottom]};
+})"""
+
+
+def overlap(a: list[float], b: list[float]) -> bool:
+    """Whether two [left, top, right, bottom] boxes share any area."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def inside(box: list[float], outer: list[float], slack: float = 0.5) -> bool:
+    return (
+        box[0] >= outer[0] - slack
+        and box[1] >= outer[1] - slack
+        and box[2] <= outer[2] + slack
+        and box[3] <= outer[3] + slack
+    )
+
+
+def test_event_labels_on_the_year_chart_do_not_overlap(page):
+    events = page.evaluate(SHOWN_EXPOSURE)["events"]
+    assert len(events) >= 2, "the AURUS period holds the invasion and the OFAC designation"
+    texts = page.locator("#chart-year svg text")
+    labels = [t for t in texts.evaluate_all(BOXES) if any(e["date"] in t["text"] for e in events)]
+    assert len(labels) == len(events), labels
+    page.locator("#chart-year").screenshot(path=str(ARTIFACTS / "dashboard-by-year.png"))
+    for n, a in enumerate(labels):
+        assert inside(a["box"], a["chart"]), f"{a['text']!r} runs out of the chart"
+        for b in labels[n + 1 :]:
+            assert not overlap(a["box"], b["box"]), f"{a['text']!r} overlaps {b['text']!r}"
+
+
+def test_supplier_names_are_shortened_at_the_end_never_clipped(page):
+    suppliers = [s for s in page.evaluate(SHOWN_EXPOSURE)["by_supplier"] if s["value_usd"] > 0]
+    texts = page.locator("#chart-suppliers svg text").evaluate_all(BOXES)
+    labels = [t for t in texts if not t["text"].startswith("$")]  # the rest are bar values
+    page.locator("#chart-suppliers").screenshot(path=str(ARTIFACTS / "dashboard-suppliers.png"))
+    assert len(labels) == min(len(suppliers), 12)
+    assert any(label["text"].endswith("…") for label in labels), "AURUS has long supplier names"
+    for label, supplier in zip(labels, suppliers, strict=False):
+        name, shown = supplier["name"], label["text"]
+        assert shown == name or (shown.endswith("…") and name.startswith(shown[:-1])), shown
+        assert inside(label["box"], label["chart"]), f"{shown!r} is clipped by its chart"
+
+
+def test_hangul_and_chinese_render_as_glyphs_not_empty_boxes(page):
+    """Without a CJK font every character is the same empty box; with one, each its own glyph."""
+    names = "현대모비스" + "宁波海兴"  # Hyundai Mobis; Ningbo Haixing: no character twice
+    font = page.evaluate("getComputedStyle(document.getElementById('entity-name')).fontFamily")
+    drawn = page.evaluate(
+        """([text, font]) => Array.from(text, (character) => {
+            const canvas = Object.assign(document.createElement("canvas"), {width: 48, height: 48});
+            const context = canvas.getContext("2d");
+            context.font = "32px " + font;
+            context.fillText(character, 4, 38);
+            return canvas.toDataURL();
+        })""",
+        [names, font],
+    )
+    assert len(set(drawn)) == len(names), "CJK characters render as identical boxes"
+    # Named, so Chinese names get Chinese glyph shapes rather than whichever CJK face is first.
+    assert "Noto Sans CJK KR" in font and "Noto Sans CJK SC" in font, font
+
+
+def test_search_placeholder_quotes_are_balanced(page):
+    placeholder = page.get_attribute("#q", "placeholder")
+    assert "«" in placeholder, placeholder
+    # Every «…» closes before the next opens: nothing doubled, nothing nested.
+    assert not re.search("[«»]", re.sub("«[^«»]*»", "", placeholder)), placeholder
+
+
+def test_money_is_whole_dollars_rounded_down(page):
+    x = page.evaluate(SHOWN_EXPOSURE)
+    figures = [x["total_usd"]] + [e[k] for e in x["events"] for k in ("before_usd", "after_usd")]
+    assert any(round(v) > v for v in figures), "no figure rounds up: floor and round look alike"
+    assert page.locator(".kpi b").first.inner_text() == money(x["total_usd"])
+    events = page.locator("#events tbody tr").all()
+    for row, event in zip(events, x["events"], strict=True):
+        cells = row.locator("td").all_inner_texts()
+        assert cells[2:4] == [money(event["before_usd"]), money(event["after_usd"])], cells
+    values = page.locator("#chart-suppliers svg text").all_text_contents()
+    suppliers = [s["value_usd"] for s in x["by_supplier"] if s["value_usd"] > 0][:12]
+    assert [v for v in values if v.startswith("$")] == [money_compact(v) for v in suppliers]
+
+
+def test_table_dates_stay_on_one_line(page):
+    """A date wrapped at a hyphen ("2022-02-" over "24") no longer reads as YYYY-MM-DD."""
+    dates = page.locator("#events td, #matches td").evaluate_all(
+        """(cells) => cells.filter((cell) => /^\\d{4}-\\d{2}-\\d{2}$/.test(cell.textContent))
+            .map((cell) => {
+                const range = document.createRange();
+                range.selectNodeContents(cell);
+                return [cell.textContent, range.getClientRects().length];
+            })"""
+    )
+    assert dates, "the events and matches tables hold dates"
+    assert all(lines == 1 for _, lines in dates), dates
+
+
+def test_dates_are_typed_as_iso(page):
+    """The period reads and takes YYYY-MM-DD, whatever the browser's locale."""
+    from playwright.sync_api import expect
+
+    for field in ("#from", "#to"):
+        page.fill(field, "")
+    page.locator("#from").press_sequentially("2024-03-01")
+    with page.expect_request(lambda r: "/exposure/" in r.url) as sent:
+        page.click("#options button")
+    assert "from=2024-03-01" in sent.value.url
+    expect(page.locator("#entity-meta")).to_contain_text("period 2024-", timeout=ANSWER_MS)
+    for field in ("#from", "#to"):
+        assert page.get_attribute(field, "placeholder") == "YYYY-MM-DD", field
 
 
 def test_the_period_can_be_narrowed(page):
@@ -105,7 +236,9 @@ def test_the_period_can_be_narrowed(page):
     page.click("#options button")
     from playwright.sync_api import expect
 
-    expect(page.locator("#findings li").first).to_contain_text("From 2018 to 2023", timeout=30_000)
+    expect(page.locator("#findings li").first).to_contain_text(
+        "From 2018 to 2023", timeout=ANSWER_MS
+    )
     first = page.locator("#findings li").first.inner_text()
     assert "at least $34.0M" in first
     assert "$15.5M" in page.locator("#findings li").nth(1).inner_text()
@@ -113,7 +246,7 @@ def test_the_period_can_be_narrowed(page):
 
 def test_evidence_and_matches(page):
     page.locator("#findings li a").first.click()
-    page.wait_for_selector("#evidence table tbody tr", timeout=30_000)
+    page.wait_for_selector("#evidence table tbody tr", timeout=ANSWER_MS)
     assert page.locator("#evidence table tbody tr").count() == 442  # every line, 2018–2023
     assert "ofac_sdn" in page.inner_text("#matches") and "47956" in page.inner_text("#matches")
     assert "2024-02-23" in page.inner_text("#matches")

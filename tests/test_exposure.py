@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tradetrace.analyse.categories import load_category_map
-from tradetrace.analyse.findings import period_text, usd
 from tradetrace.errors import InputError
+from tradetrace.formatting import money_compact, period_text
 from tradetrace.reference.country_groups import COALITION, EU, load_unfriendly
 from tradetrace.store import open_store
 
@@ -364,7 +364,7 @@ def test_longest_prefix_wins():
     ],
 )
 def test_money_is_rounded_down(value, text):
-    assert usd(value) == text
+    assert money_compact(value) == text
 
 
 def test_period_wording():

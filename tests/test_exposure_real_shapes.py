@@ -22,6 +22,7 @@ The store here is built from a SYNTHETIC file written by the test, one line per 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ from fastapi.testclient import TestClient
 
 from tradetrace.analyse.exposure import exposure, options_from
 from tradetrace.analyse.graph import GRAPH_FORMATS, export_graph, supplier_graph
+from tradetrace.analyse.results import ExposureResult
 from tradetrace.api import create_app
 from tradetrace.report import render_exposure
 from tradetrace.report.charts import supplier_chart
@@ -90,14 +92,14 @@ def entity(db: Path, name: str) -> str:
     return row["entity_id"]
 
 
-def compute(db: Path, target: str, role: str = "importer", *dates: str) -> dict:
+def compute(db: Path, target: str, role: str = "importer", *dates: str) -> ExposureResult:
     start, end = (*dates, None, None)[:2]
     with open_store(db, read_only=True) as store:
         return exposure(store, target, options_from(role, start, end))
 
 
-def texts(result: dict) -> str:
-    return "\n".join(f["text"] for f in result["findings"])
+def texts(result: ExposureResult) -> str:
+    return "\n".join(f.text for f in result.findings)
 
 
 def no_none(page: str) -> bool:
@@ -132,11 +134,11 @@ def test_the_fixture_has_the_shapes_of_the_real_files(db):
 def test_a_supplier_without_origin_countries_has_an_empty_list(db):
     """The real crash: ``sorted(None)`` in ``by_supplier`` for a supplier with no origin."""
     result = compute(db, ROMASHKA)
-    by_name = {s["name"]: s for s in result["by_supplier"]}
-    assert by_name["ACME GMBH"]["origin_countries"] == []
-    assert by_name["GAMMA SRL"]["origin_countries"] == []
-    assert by_name["BETA LTD"]["origin_countries"] == ["KR"]
-    assert all(isinstance(c["declarations"], int) for c in result["by_category"])
+    by_name = {s.name: s for s in result.by_supplier}
+    assert by_name["ACME GMBH"].origin_countries == []
+    assert by_name["GAMMA SRL"].origin_countries == []
+    assert by_name["BETA LTD"].origin_countries == ["KR"]
+    assert all(isinstance(c.declarations, int) for c in result.by_category)
 
 
 # -- null value_usd, zero values, missing parties and countries --------------------------------
@@ -144,74 +146,72 @@ def test_a_supplier_without_origin_countries_has_an_empty_list(db):
 
 def test_unvalued_lines_count_as_lines_and_add_nothing(db):
     result = compute(db, ROMASHKA)
-    assert result["total_usd"] == 1000 + 5000 + 0 + 700 + 300
-    assert result["lines"] == 7 and result["unvalued_lines"] == 2
-    assert sum(r["value_usd"] for r in result["by_year"]) == result["total_usd"]
-    assert sum(r["value_usd"] for r in result["by_origin_country"]) == result["total_usd"]
-    gamma = next(s for s in result["by_supplier"] if s["name"] == "GAMMA SRL")
-    assert (gamma["value_usd"], gamma["share"], gamma["lines"]) == (0.0, 0.0, 1)
+    assert result.total_usd == 1000 + 5000 + 0 + 700 + 300
+    assert result.lines == 7 and result.unvalued_lines == 2
+    assert sum(r.value_usd for r in result.by_year) == result.total_usd
+    assert sum(r.value_usd for r in result.by_origin_country) == result.total_usd
+    gamma = next(s for s in result.by_supplier if s.name == "GAMMA SRL")
+    assert (gamma.value_usd, gamma.share, gamma.lines) == (0.0, 0.0, 1)
 
 
 def test_an_importer_whose_only_line_is_unvalued(db):
     result = compute(db, "ООО «ПУСТО»")
-    assert (result["total_usd"], result["lines"], result["unvalued_lines"]) == (0.0, 1, 1)
-    assert result["concentration"]["hhi_supplier"] is None
-    assert result["concentration"]["hhi_country"] is None
-    [total] = result["findings"]
-    assert "no declarations" in total["text"] and total["evidence"] == ["D08"]
-    assert "ООО «ПУСТО» (ООО «ПУСТО»" not in total["text"]
+    assert (result.total_usd, result.lines, result.unvalued_lines) == (0.0, 1, 1)
+    assert result.concentration.hhi_supplier is None
+    assert result.concentration.hhi_country is None
+    [total] = result.findings
+    assert "no declarations" in total.text and total.evidence == ["D08"]
+    assert "ООО «ПУСТО» (ООО «ПУСТО»" not in total.text
 
 
 def test_findings_name_no_unknown_country_and_no_undeclared_supplier(db):
     """Value without an origin or a supplier is the largest here, and is said to be unknown."""
     result = compute(db, ROMASHKA)
-    assert result["by_origin_country"][0]["country"] is None  # D03's $5,000
-    assert result["by_supplier"][0]["entity_id"] is None
+    assert result.by_origin_country[0].country is None  # D03's $5,000
+    assert result.by_supplier[0].entity_id is None
     words = texts(result)
     assert "unknown country" not in words and "(party not declared)" not in words
     assert "from 3 suppliers, with goods from 1 country of origin" in words
-    ids = [f["id"] for f in result["findings"]]
+    ids = [f.id for f in result.findings]
     assert "origin:KR" in ids and "origin:None" not in ids
-    concentration = next(f for f in result["findings"] if f["id"] == "concentration")
-    assert concentration["text"].startswith("The largest supplier, ACME GMBH,")
-    assert "71% of the value has no supplier named" in concentration["text"]
-    assert concentration["evidence"] == ["D01", "D02"]
-    invasion = next(e for e in result["events"] if e["name"] == "invasion")
-    assert all(s["entity_id"] for s in invasion["new_suppliers_after"])
+    concentration = next(f for f in result.findings if f.id == "concentration")
+    assert concentration.text.startswith("The largest supplier, ACME GMBH,")
+    assert "71% of the value has no supplier named" in concentration.text
+    assert concentration.evidence == ["D01", "D02"]
+    invasion = next(e for e in result.events if e.name == "invasion")
+    assert all(s.entity_id for s in invasion.new_suppliers_after)
 
 
 def test_concentration_counts_only_declared_suppliers_and_countries(db):
     """Lines without a supplier or origin are not one supplier or country: HHI 10,000 was a lie."""
     result = compute(db, ROMASHKA)
-    shares = {s["entity_id"]: s["share"] for s in result["by_supplier"]}
+    shares = {s.entity_id: s.share for s in result.by_supplier}
     expected = sum((share * 100) ** 2 for key, share in shares.items() if key and share)
-    assert result["concentration"]["hhi_supplier"] == pytest.approx(expected, abs=0.1)
-    kr = next(c["share"] for c in result["by_origin_country"] if c["country"] == "KR")
-    assert result["concentration"]["hhi_country"] == pytest.approx((kr * 100) ** 2, abs=0.1)
-    assert result["concentration"]["top_supplier_share"] == shares[entity(db, "ACME GMBH")]
+    assert result.concentration.hhi_supplier == pytest.approx(expected, abs=0.1)
+    kr = next(c.share for c in result.by_origin_country if c.country == "KR")
+    assert result.concentration.hhi_country == pytest.approx((kr * 100) ** 2, abs=0.1)
+    assert result.concentration.top_supplier_share == shares[entity(db, "ACME GMBH")]
 
 
 def test_a_target_with_no_supplier_named_at_all(db):
     result = compute(db, "ООО «ВОСТОК»")
-    assert [s["name"] for s in result["by_supplier"]] == ["(party not declared)"]
-    assert result["concentration"]["hhi_supplier"] is None
-    assert result["concentration"]["hhi_country"] == 10000.0
-    assert result["concentration"]["top_supplier_share"] == 0.0
-    assert [f["id"] for f in result["findings"]] == ["total", "origin:CN"]
-    total, origin = result["findings"]
-    assert (
-        "in 1 customs declaration (no supplier named), with goods from 1 country" in (total["text"])
-    )
-    assert "of it originated in China (no supplier named): mainly" in origin["text"]
+    assert [s.name for s in result.by_supplier] == ["(party not declared)"]
+    assert result.concentration.hhi_supplier is None
+    assert result.concentration.hhi_country == 10000.0
+    assert result.concentration.top_supplier_share == 0.0
+    assert [f.id for f in result.findings] == ["total", "origin:CN"]
+    total, origin = result.findings
+    assert "in 1 customs declaration (no supplier named), with goods from 1 country" in (total.text)
+    assert "of it originated in China (no supplier named): mainly" in origin.text
 
 
 def test_a_target_with_no_origin_country_at_all(db):
     result = compute(db, LISTED_IMPORTER)
-    assert [c["country"] for c in result["by_origin_country"]] == [None]
-    assert result["concentration"]["hhi_country"] is None
+    assert [c.country for c in result.by_origin_country] == [None]
+    assert result.concentration.hhi_country is None
     words = texts(result)
     assert "with no country of origin declared" in words
-    assert not any(f["id"].startswith("origin:") for f in result["findings"])
+    assert not any(f.id.startswith("origin:") for f in result.findings)
     assert "no origin country declared" in words
 
 
@@ -219,21 +219,21 @@ def test_deliveries_after_the_designation_name_who_is_known(db):
     """The target is listed (identical INN); a supplier after it is not named, one has no
     country: neither is "(party not declared) (an unknown country …)"."""
     result = compute(db, LISTED_IMPORTER)
-    [after] = result["continued_after_designation"]
-    assert after["date"] == "2024-02-23" and after["value_usd"] == 450.0
-    designation = next(f for f in result["findings"] if f["id"] == "designation:uk_ofsi")
+    [after] = result.continued_after_designation
+    assert after.date == dt.date(2024, 2, 23) and after.value_usd == 450.0
+    designation = next(f for f in result.findings if f.id == "designation:uk_ofsi")
     assert (
         "After that date ACME GMBH (last on 1 June 2024) and suppliers not named in the "
         "declarations still delivered at least $450 of goods in 3 declarations."
-    ) in designation["text"]
-    assert designation["evidence"] == ["D10", "D11", "D12"]
+    ) in designation.text
+    assert designation.evidence == ["D10", "D11", "D12"]
 
 
 def test_a_listed_supplier_without_country(db):
     result = compute(db, ROMASHKA)
-    [listed] = result["listed_counterparties"]
-    assert listed["name"] == "TESTOVY PRIBOROSTROITELNY ZAVOD LLC"
-    assert (listed["value_usd_after_listing"], listed["last_date"]) == (300.0, "2024-03-01")
+    [listed] = result.listed_counterparties
+    assert listed.name == "TESTOVY PRIBOROSTROITELNY ZAVOD LLC"
+    assert (listed.value_usd_after_listing, listed.last_date) == (300.0, dt.date(2024, 3, 1))
 
 
 # -- periods without data -----------------------------------------------------------------------
@@ -250,10 +250,10 @@ def test_a_listed_supplier_without_country(db):
 )
 def test_no_declarations_in_the_window(db, target, role, dates):
     result = compute(db, target, role, *dates)
-    assert result["total_usd"] == 0 and result["declarations"] == 0
-    assert [f["id"] for f in result["findings"]] == ["total"]
-    period = result["period"]
-    assert not (period["from"] and period["to"]) or period["from"] <= period["to"]
+    assert result.total_usd == 0 and result.declarations == 0
+    assert [f.id for f in result.findings] == ["total"]
+    period = result.period
+    assert not (period.start and period.end) or period.start <= period.end
     with open_store(db, read_only=True) as store:
         page = render_exposure(store, result, "md").decode("utf-8")
     assert no_none(page) and "Data: no declaration lines in the period." in page

@@ -184,9 +184,9 @@ def test_exposure_report_and_graph_run_for_every_files_top_parties(loaded, role)
     assert len({file for file, _ in tops}) >= 38  # uzbekistan_import_full_1 is a duplicate
     for file, entity in tops:
         result = exposure(store, entity, options_from(role=role))
-        assert result["lines"] + result["aggregate_rows"] > 0, file
+        assert result.lines + result.aggregate_rows > 0, file
         report = render_exposure(store, result, "md").decode("utf-8")
-        if result["aggregate_rows"]:
+        if result.aggregate_rows:
             assert "Monthly aggregates" in report, file
         graph = supplier_graph(store, entity, hops=1, role=role)
         assert entity in {node["id"] for node in graph.nodes}, file
@@ -197,10 +197,10 @@ def test_aggregate_rows_are_never_called_declarations(loaded):
     _, _, store = loaded
     (file, entity), *_ = [t for t in _top_parties(store, "importer") if "turkey_import_s" in t[0]]
     result = exposure(store, entity, options_from(role="importer"))
-    assert result["declarations"] == 0 and result["lines"] == 0
-    assert result["aggregate_rows"] > 0
-    total = next(f for f in result["findings"] if f["id"] == "total")
-    assert "declaration" not in total["text"] and "monthly aggregate row" in total["text"]
+    assert result.declarations == 0 and result.lines == 0
+    assert result.aggregate_rows > 0
+    total = next(f for f in result.findings if f.id == "total")
+    assert "declaration" not in total.text and "monthly aggregate row" in total.text
 
 
 def test_drams_read_as_dollars_are_flagged(loaded, tmp_path):
@@ -216,15 +216,15 @@ def test_drams_read_as_dollars_are_flagged(loaded, tmp_path):
         ]
         result = exposure(store, entity, options_from(role="importer"))
         report = render_exposure(store, result, "md").decode("utf-8")
-    assert result["unit_value_flagged"]["share"] > 0.5
-    assert "rests on values far from their goods' usual unit value" in result["findings"][0]["text"]
+    assert result.unit_value_flagged.share > 0.5
+    assert "rests on values far from their goods' usual unit value" in result.findings[0].text
     assert "Unusual unit values" in report
     _, _, converted = loaded  # the same file read with --currency AMD
     [(_, entity)] = [
         t for t in _top_parties(converted, "importer") if t[0] == "armenia_import_s.csv.gz"
     ]
     right = exposure(converted, entity, options_from(role="importer"))
-    assert right["unit_value_flagged"]["share"] < 0.1
+    assert right.unit_value_flagged.share < 0.1
 
 
 # --- quality on the real files: the figures `make eval` reports, kept ---------------------------

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
+import sys
+import urllib.error
+import urllib.request
 
+import pytest
+
+from tradetrace.cli import main
+from tradetrace.reference.sources import get_source
 from tradetrace.store import open_store
 
 
@@ -35,6 +43,29 @@ def test_data_import_of_a_missing_folder_is_one_line(run_cli, tmp_path):
     proc = run_cli("data", "import", tmp_path / "nowhere")
     assert proc.returncode == 2
     assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("key", ["ofac_sdn", "un_consolidated"])
+def test_data_update_offline_names_the_source_and_its_address(db_path, key, monkeypatch, capsys):
+    """Without a network, one line says which list could not be fetched and from where."""
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise urllib.error.URLError(socket.gaierror(-3, "Temporary failure in name resolution"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    argv = ["tradetrace", "--db", str(db_path), "data", "update", "--only", key]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 2
+    stderr = capsys.readouterr().err
+    assert stderr.startswith(f"error: {key}: cannot download {get_source(key).url} (")
+    assert "Temporary failure in name resolution" in stderr
+    assert stderr.count("\n") == 1 and "urlopen error" not in stderr
+    reference = db_path.parent / f"{db_path.stem}.reference"
+    assert not [p for p in reference.rglob("*") if p.is_file()]  # nothing downloaded, no index
+    with open_store(db_path, read_only=True) as store:
+        assert not store.has_table("ref_chpl")  # the reference tables were not rebuilt
 
 
 def test_profiles_lists_the_builtins(cli):

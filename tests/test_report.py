@@ -17,6 +17,7 @@ import pytest
 from markupsafe import escape
 
 from tradetrace.analyse.exposure import exposure, options_from
+from tradetrace.analyse.results import ExposureResult
 from tradetrace.errors import InputError, TradetraceError
 from tradetrace.report import MEDIA_TYPES, REPORT_FORMATS, render_exposure, render_report
 from tradetrace.report.colours import HUES
@@ -29,7 +30,7 @@ PERIOD = ("--from", "2018-01-01", "--to", "2023-12-31")
 
 @dataclass(frozen=True)
 class Rendered:
-    x: dict
+    x: ExposureResult
     html: str
     md: str
     json: bytes
@@ -70,17 +71,19 @@ def test_formats_and_media_types():
     assert MEDIA_TYPES["pdf"] == "application/pdf"
 
 
-def test_an_unknown_format_is_an_input_error_listing_the_formats(aurus_db):
+def test_an_unknown_format_is_an_input_error_listing_the_formats(rendered, aurus_db):
     with open_store(aurus_db, read_only=True) as store:
         with pytest.raises(InputError, match="html, pdf, md, json"):
             render_report(store, AURUS, fmt="docx")
         with pytest.raises(InputError, match="'xlsx'"):
-            render_exposure(store, {}, fmt="xlsx")
+            render_exposure(store, rendered.x, fmt="xlsx")
 
 
 def test_json_is_the_exposure_and_what_the_cli_prints(rendered, aurus_db, cli_for):
-    assert json.loads(rendered.json) == rendered.x
-    assert rendered.json.decode("utf-8") == json.dumps(rendered.x, ensure_ascii=False, indent=2)
+    assert json.loads(rendered.json) == rendered.x.to_json()
+    assert rendered.json.decode("utf-8") == json.dumps(
+        rendered.x.to_json(), ensure_ascii=False, indent=2
+    )
     assert "ООО «АУРУС»" in rendered.json.decode("utf-8")  # not \u-escaped
     result = cli_for(aurus_db)("exposure", AURUS, *PERIOD, "--json")
     assert result.exit_code == 0, result.output
@@ -95,7 +98,7 @@ def test_html_opens_with_the_synthetic_banner_and_the_title(rendered):
     banner = html.index('class="synthetic-banner"')
     assert banner < html.index("<main>") < html.index("<h1>")
     assert "they are not real customs records" in html[banner : html.index("<main>")]
-    assert f"<h1>{rendered.x['target']['name']}</h1>" in html
+    assert f"<h1>{rendered.x.target.name}</h1>" in html
     assert AURUS in html and "INN 7743237789" in html
     assert "ООО «АУРУС»" in html and '<span class="script">Cyrillic</span>' in html
 
@@ -111,20 +114,20 @@ def test_html_sections_come_in_the_agreed_order(rendered):
 
 def test_html_states_every_finding_and_links_it_to_its_evidence(rendered):
     findings = section(rendered.html, "findings")
-    for finding in rendered.x["findings"]:
-        assert str(escape(finding["text"])) in findings
-        anchor = "evidence-" + re.sub(r"[^0-9A-Za-z]", "-", finding["id"])
+    for finding in rendered.x.findings:
+        assert str(escape(finding.text)) in findings
+        anchor = "evidence-" + re.sub(r"[^0-9A-Za-z]", "-", finding.id)
         assert f'href="#{anchor}"' in findings
         assert f'id="{anchor}"' in rendered.html
 
 
 def test_html_lists_every_evidence_id_of_the_total(rendered):
-    [total] = [f for f in rendered.x["findings"] if f["id"] == "total"]
-    assert len(total["evidence"]) == rendered.x["declarations"] == 190
+    [total] = [f for f in rendered.x.findings if f.id == "total"]
+    assert len(total.evidence) == rendered.x.declarations == 190
     block = rendered.html[rendered.html.index('id="evidence-total"') :]
     block = block[: block.index('<div class="evidence"', 10)]
     ids = re.findall(r'<div class="ids">(.*?)</div>', block, re.S)[0]
-    assert re.findall(r"<span>([^<]+)</span>", ids) == total["evidence"]
+    assert re.findall(r"<span>([^<]+)</span>", ids) == total.evidence
 
 
 def test_html_is_self_contained(rendered):
@@ -163,8 +166,8 @@ def test_html_tables_carry_the_published_figures(rendered):
     assert re.search(r'class="cell route"[^>]*>\$1,172,250<', routes)  # KR goods via Armenia
     assert 'title="Armenia"' in routes
     suppliers = section(rendered.html, "suppliers")
-    for supplier in rendered.x["by_supplier"]:
-        assert str(escape(supplier["name"])) in suppliers
+    for supplier in rendered.x.by_supplier:
+        assert str(escape(supplier.name)) in suppliers
 
 
 def test_html_explains_the_ofac_listing(rendered):
@@ -192,14 +195,14 @@ def test_html_methodology_names_version_and_caveats(rendered):
 def test_markdown_has_banner_findings_and_pipe_tables(rendered):
     md = rendered.md
     assert md.startswith("> **SYNTHETIC**")
-    for n, finding in enumerate(rendered.x["findings"], start=1):
-        assert f"{n}. {finding['text']}" in md
+    for n, finding in enumerate(rendered.x.findings, start=1):
+        assert f"{n}. {finding.text}" in md
     assert "| # | Supplier | Country | Value | Share | Declarations |" in md
-    top = rendered.x["by_supplier"][0]
-    assert f"| 1 | {top['name']} | China | $7,200,000 | 21.2% | 40 |" in md
+    top = rendered.x.by_supplier[0]
+    assert f"| 1 | {top.name} | China | $7,200,000 | 21.2% | 40 |" in md
     assert "RUSSIA-EO14024" in md and "**2024-02-23**" in md
-    [total] = [f for f in rendered.x["findings"] if f["id"] == "total"]
-    assert ", ".join(total["evidence"]) in md
+    [total] = [f for f in rendered.x.findings if f.id == "total"]
+    assert ", ".join(total.evidence) in md
     assert "<svg" not in md
 
 
@@ -249,7 +252,7 @@ def test_an_exporter_report_names_buyers_and_their_listings(aurus_db):
 
 
 def test_a_name_match_is_explained_feature_by_feature():
-    from tradetrace.report.formatting import explain_match
+    from tradetrace.report.labels import explain_match
 
     text = explain_match(
         '{"query_name": "FSUE NAMI", "matched_name": "NAMI", "alias_type": "aka", '

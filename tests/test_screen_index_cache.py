@@ -25,7 +25,8 @@ from tradetrace.screen.index_cache import (
     with_config,
 )
 from tradetrace.screen.lists.load import load_lists
-from tradetrace.screen.match import ListIndex, MatchConfig, Query, match_rows
+from tradetrace.screen.match import ListIndex, MatchConfig, Query
+from tradetrace.screen.results import screen_names
 from tradetrace.screen.run import current_entries
 from tradetrace.store import open_store
 
@@ -229,7 +230,7 @@ def test_a_loaded_index_answers_as_the_built_one(tmp_path):
         a = with_config(built, MatchConfig(threshold=threshold))
         b = with_config(loaded, MatchConfig(threshold=threshold))
         for query in some:
-            assert match_rows(query, b.match(query)) == match_rows(query, a.match(query)), query
+            assert screen_names(b, [query]) == screen_names(a, [query]), query
     for query in queries[:1]:  # scores every name: slow
         assert loaded.exhaustive(query) == built.exhaustive(query)
     sort = [("token", "ascending"), ("name_id", "ascending")]

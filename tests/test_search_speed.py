@@ -238,7 +238,7 @@ def test_search_entities_ranks_as_before(store):
     for text in queries(store, entities=15, seed=5):
         expected = sorted(exhaustive(store, text).items(), key=lambda kv: (-kv[1][0], kv[0]))
         got = search.search_entities(store, text, limit=6)
-        assert [(r["entity_id"], r["score"], r["matched"]) for r in got] == [
+        assert [(r.entity_id, r.score, r.matched) for r in got] == [
             (entity_id, round(score, 3), matched) for entity_id, (score, matched) in expected[:6]
         ], text
 
@@ -247,9 +247,9 @@ def test_cross_script_spellings_meet(store):
     """The Korean supplier, asked for in Hangul, Russian or run together, is found."""
     for text in ("한빛오토텍", "ХАНБИТ АВТОТЕК", "HANBITAUTOTECH", "Hanbit Autotek Co"):
         [best] = search.search_entities(store, text, limit=1)
-        assert best["name"].startswith("HANBIT AUTOTECH"), text
+        assert best.name and best.name.startswith("HANBIT AUTOTECH"), text
     [aurus] = search.search_entities(store, "ООО «АУРУС»", limit=1)
-    assert aurus["entity_id"] == f"tt-inn-{AURUS_INN}" and aurus["score"] == 1.0
+    assert aurus.entity_id == f"tt-inn-{AURUS_INN}" and aurus.score == 1.0
 
 
 def test_only_candidates_are_scored(store, monkeypatch):

@@ -8,9 +8,10 @@ line on stderr and exit 2; they never show a traceback.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,10 @@ from rich.table import Table
 
 from tradetrace import __version__
 from tradetrace.errors import TradetraceError
+
+if TYPE_CHECKING:
+    from tradetrace.analyse.results import ExposureResult
+from tradetrace.screen.lists.registry import format_ids
 
 app = typer.Typer(
     help="tradetrace: customs records → supply-chain and sanctions-exposure intelligence.",
@@ -117,13 +122,25 @@ def emit(data: object, as_json: bool, title: str | None, columns: list[str] | No
         print_table(title, [data] if isinstance(data, dict) else data, columns)  # type: ignore[arg-type]
 
 
+#: A cell that is a figure (amount, count, share, date, score, code): never cut or folded.
+FIGURE = re.compile(r"[-–+$]?[\d.,:/%-]+[%M]?|[-–]|[A-Z]{2,3}")
+
+
 def print_table(title: str | None, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Rows as a table that fits the terminal by wrapping text columns; a column of
+    figures keeps its width, so "$7,200,000" is never printed as "$7,200,00"."""
     columns = columns or (list(rows[0]) if rows else [])
+    cells = [["" if row.get(c) is None else str(row.get(c)) for c in columns] for row in rows]
     table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    for i, column in enumerate(columns):
+        values = [r[i] for r in cells if r[i]]
+        if values and all(FIGURE.fullmatch(v) for v in values):
+            width = max(len(v) for v in values)
+            table.add_column(column, justify="right", no_wrap=True, min_width=width)
+        else:
+            table.add_column(column, overflow="fold")
+    for row in cells:
+        table.add_row(*row)
     out.print(table)
 
 
@@ -242,6 +259,7 @@ class _progress:
             BarColumn,
             DownloadColumn,
             Progress,
+            TaskID,
             TextColumn,
             TimeRemainingColumn,
         )
@@ -255,7 +273,7 @@ class _progress:
             console=err,
             transient=True,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def __enter__(self):
         if not self.enabled:
@@ -498,7 +516,7 @@ def entities_search(
     from tradetrace.resolve.search import search_entities
 
     with _store(read_only=True) as store:
-        rows = search_entities(store, text, limit)
+        rows = [hit.to_json() for hit in search_entities(store, text, limit)]
     columns = ["entity_id", "name", "country", "score", "matched", "lines"]
     emit(rows, as_json, f"Entities matching {text!r}", columns)
 
@@ -516,24 +534,31 @@ def entities_show(
     with _store(read_only=True) as store:
         detail = entity_detail(store, entity_id.strip())
     if as_json:
-        print_json(detail)
+        print_json(detail.to_json())
         return
-    if "redirected_from" in detail:
-        _redirect_note(detail["redirected_from"], detail["entity_id"], detail["redirect_reason"])
-    out.print(f"[bold]{detail['name']}[/bold]  {detail['entity_id']}  {detail['country'] or ''}")
-    row = {**detail, "identifiers": ", ".join(detail["identifiers"] or [])}
-    print_table("Entity", [row], ["identifiers", "importer_lines", "exporter_lines", "parties",
-                                  "value_usd"])  # fmt: skip
-    print_table("Spellings", detail["aliases"] or [], ["name", "script", "lines"])
-    if detail["matches"]:
-        print_table("Sanctions matches", detail["matches"],
+    from tradetrace.formatting import count, money
+
+    if detail.redirected_from and detail.redirect_reason:
+        _redirect_note(detail.redirected_from, detail.entity_id, detail.redirect_reason)
+    out.print(f"[bold]{detail.name}[/bold]  {detail.entity_id}  {detail.country or ''}")
+    print_table("Entity", [{"identifiers": ", ".join(detail.identifiers or []),
+                            "importer_lines": count(detail.importer_lines),
+                            "exporter_lines": count(detail.exporter_lines),
+                            "parties": count(detail.parties),
+                            "value": money(detail.value_usd)}])  # fmt: skip
+    print_table("Spellings", [a.to_json() for a in detail.aliases or []])
+    if detail.matches:
+        print_table("Sanctions matches", [m.to_json() for m in detail.matches],
                     ["list", "list_entity_id", "list_name", "score", "listing_date"])  # fmt: skip
 
 
 # -- sanctions lists and screening ----------------------------------------------------------------
 
 ListOption = Annotated[
-    str | None, typer.Option("--list", help="Force the list format (default: detect).")
+    str | None,
+    typer.Option(
+        "--list", help=f"Force the list format: {', '.join(format_ids())} (default: detect)."
+    ),
 ]
 ThresholdOption = Annotated[float, typer.Option(help="Minimum match score (0-1).")]
 
@@ -624,10 +649,12 @@ def screen_name(
     as_json: JsonOption = False,
 ) -> None:
     """Screen one name against every loaded list, with listing dates and explanations."""
+    from tradetrace.dates import parse_date
     from tradetrace.screen.index_cache import index_for_file, index_for_store
-    from tradetrace.screen.match import MatchConfig, Query, match_rows, status_on
+    from tradetrace.screen.match import MatchConfig, Query
+    from tradetrace.screen.results import screen_names
 
-    as_of = _iso_date(as_of, "--as-of") if as_of else None
+    day = parse_date(as_of, "--as-of") if as_of is not None else None
     query = Query(name, country.upper() if country else None, schema, tuple(identifier or ()))
     config = MatchConfig(threshold=threshold)
     # The saved index, checked against the store's lists without opening the store (fast);
@@ -637,18 +664,13 @@ def screen_name(
     if index is None:
         with _store(read_only=True) as store:
             index = index_for_store(store, config)
-    rows = match_rows(query, index.match(query))
-    if as_of:
-        for row in rows:
-            row["status_as_of"] = status_on(as_of, row["listing_date"], row["delisting_date"])
-    result = {"query": {"name": name, "country": query.country, "schema": schema,
-                        "identifiers": list(query.identifiers), "as_of": as_of},
-              "matches": rows}  # fmt: skip
+    [result] = screen_names(index, [query], day)
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
         return
+    rows = result.to_json()["matches"]
     columns = ["list", "id", "name", "score", "listing_date", "programs"]
-    print_table(f"Matches for {name!r}", rows, columns + (["status_as_of"] if as_of else []))
+    print_table(f"Matches for {name!r}", rows, columns + (["status_as_of"] if day else []))
     for row in rows[:5]:
         out.print(f"[dim]{row['id']}: {json.dumps(row['explanation'], ensure_ascii=False)}[/dim]")
 
@@ -661,11 +683,12 @@ def screen_file(
     threshold: ThresholdOption = 0.85,
 ) -> None:
     """Screen a list of counterparties; one output row per (name, match)."""
+    from tradetrace.dates import parse_date
     from tradetrace.screen.batch import screen_csv
 
-    as_of = _iso_date(as_of, "--as-of") if as_of else None
+    day = parse_date(as_of, "--as-of") if as_of is not None else None
     with _store(read_only=True) as store:
-        rows = screen_csv(store, names, threshold, as_of)
+        rows = screen_csv(store, names, threshold, day)
     _write_rows(rows, out_path, "Screening")
 
 
@@ -710,11 +733,11 @@ def exposure(
     with _store(read_only=True) as store:
         result = compute(store, target, options)
     if as_json:
-        print_json(result)
+        print_json(result.to_json())
     else:
-        found = result["target"]
-        if "redirected_from" in found:
-            _redirect_note(found["redirected_from"], found["entity_id"], found["redirect_reason"])
+        found = result.target
+        if found.redirected_from and found.redirect_reason:
+            _redirect_note(found.redirected_from, found.entity_id, found.redirect_reason)
         print_exposure(result)
 
 
@@ -777,56 +800,91 @@ def _write_output(body: bytes, out_path: Path | None, binary: bool) -> None:
     err.print(f"wrote {out_path} ({len(body):,} bytes)")
 
 
-def print_exposure(result: dict) -> None:
-    target, period = result["target"], result["period"]
-    out.rule(f"[bold]{target['name']}[/bold] ({target['entity_id']}) as {result['role']}")
+def print_exposure(result: ExposureResult) -> None:
+    """The exposure as tables, figures written by :mod:`tradetrace.formatting`."""
+    from tradetrace.formatting import (
+        ADDS_UP_NOTE,
+        count,
+        hhi,
+        iso_day,
+        money,
+        share,
+        whole_dollars,
+    )
+    from tradetrace.roles import role
+
+    target, period, side = result.target, result.period, role(result.role)
+    out.rule(f"[bold]{target.name}[/bold] ({target.entity_id}) as {result.role}")
     out.print(
-        f"Period {period['from']} – {period['to']}: {_money(result['total_usd'])} in "
-        f"{result['declarations']:,} declarations ({result['lines']:,} lines)"
+        f"Period {iso_day(period.start)} – {iso_day(period.end)}: {money(result.total_usd)} "
+        f"in {count(result.declarations)} declarations ({count(result.lines)} lines)"
     )
-    for listing in target["listings"]:
+    for listing in target.listings:
         out.print(
-            f"Listed: {listing['list']} {listing['list_entity_id']} {listing['list_name']!r} "
-            f"on {listing['listing_date'] or 'unknown date'} (score {listing['score']})"
+            f"Listed: {listing.list} {listing.list_entity_id} {listing.list_name!r} "
+            f"on {listing.listing_date or 'unknown date'} (score {listing.score})"
         )
-    money = lambda rows, *keys: [  # noqa: E731
-        {**r, **{k: _money(r[k]) for k in keys if k in r}, **_pct(r)} for r in rows
-    ]
-    print_table("By year", money(result["by_year"], "value_usd"))
-    print_table("By origin country", money(result["by_origin_country"], "value_usd"))
-    print_table("By dispatch country", money(result["by_dispatch_country"], "value_usd"))
+    years = whole_dollars([y.value_usd for y in result.by_year], result.total_usd)
     print_table(
-        "Suppliers" if result["role"] == "importer" else "Buyers",
-        money(result["by_supplier"], "value_usd"),
-        ["name", "country", "value_usd", "share", "declarations", "first_date", "last_date"],
-    )
+        "By year",
+        [{"year": y.year, "value": money(v)} for y, v in zip(result.by_year, years, strict=True)]
+        + [{"year": "Period", "value": money(sum(years))}],
+    )  # fmt: skip
+    out.print(f"[dim]{ADDS_UP_NOTE}[/dim]")
+
+    def countries(rows: list) -> list[dict]:
+        return [{"country": r.country, "value": money(r.value_usd), "share": share(r.share),
+                 "decl.": count(r.declarations)} for r in rows]  # fmt: skip
+
+    print_table("By origin country", countries(result.by_origin_country))
+    print_table("By dispatch country", countries(result.by_dispatch_country))
     print_table(
-        "Categories", money(result["by_category"], "value_usd"), ["category", "value_usd", "share"]
-    )
+        side.parties.capitalize(),
+        [{"name": s.name, "cc": s.country, "value": money(s.value_usd),
+          "share": share(s.share), "decl.": count(s.declarations),
+          "first": iso_day(s.first_date), "last": iso_day(s.last_date)}
+         for s in result.by_supplier],
+    )  # fmt: skip
+    print_table(
+        "Categories",
+        [{"category": c.category, "value": money(c.value_usd), "share": share(c.share)}
+         for c in result.by_category],
+    )  # fmt: skip
     print_table(
         "Events",
-        money(result["events"], "before_usd", "after_usd"),
-        ["name", "date", "before_usd", "after_usd", "after_declarations"],
-    )
-    print_table("Origin ≠ dispatch", money(result["transshipment"], "value_usd"))
-    print_table("CHPL goods", money(result["chpl"], "value_usd"))
-    print_table("Country groups (by origin)", money(result["country_groups"], "value_usd"),
-                ["group", "value_usd", "share"])  # fmt: skip
-    print_table("Concentration (HHI)", [result["concentration"]], ["hhi_supplier", "hhi_country"])
+        [{"name": e.name, "date": iso_day(e.date), "before": money(e.before_usd),
+          "after": money(e.after_usd), "decl. after": count(e.after_declarations)}
+         for e in result.events],
+    )  # fmt: skip
+    print_table(
+        "Origin ≠ dispatch",
+        [{"origin": r.origin, "dispatch": r.dispatch, "value": money(r.value_usd),
+          "share": share(r.share), "decl.": count(r.declarations),
+          "hub": "yes" if r.hub else ""} for r in result.transshipment],
+    )  # fmt: skip
+    print_table(
+        "CHPL goods",
+        [{"tier": r.tier, "hs6": r.hs6, "description": r.description,
+          "value": money(r.value_usd), "decl.": count(r.declarations)}
+         for r in result.chpl],
+    )  # fmt: skip
+    print_table(
+        "Country groups (by origin)",
+        [{"group": g.group, "value": money(g.value_usd), "share": share(g.share)}
+         for g in result.country_groups],
+    )  # fmt: skip
+    concentration = result.concentration
+    print_table(
+        "Concentration (HHI)",
+        [{f"by {side.party}": hhi(concentration.hhi_supplier),
+          "by origin": hhi(concentration.hhi_country)}],
+    )  # fmt: skip
     out.print(
         "\n[bold]Findings[/bold]"
-        + (" [red](SYNTHETIC sample data)[/red]" if result["synthetic"] else "")
+        + (" [red](SYNTHETIC sample data)[/red]" if result.synthetic else "")
     )
-    for n, finding in enumerate(result["findings"], start=1):
-        out.print(f"{n}. {finding['text']} [dim]({len(finding['evidence'])} declarations)[/dim]")
-
-
-def _money(value: float) -> str:
-    return f"${value:,.0f}"
-
-
-def _pct(row: dict) -> dict:
-    return {"share": f"{row['share'] * 100:.1f}%"} if "share" in row else {}
+    for n, finding in enumerate(result.findings, start=1):
+        out.print(f"{n}. {finding.text} [dim]({len(finding.evidence)} declarations)[/dim]")
 
 
 @app.command()
@@ -895,15 +953,6 @@ def _write_rows(rows: list[dict], out_path: Path | None, title: str) -> None:
         writer.writeheader()
         writer.writerows(rows)
     out.print(f"{len(rows)} rows written to {out_path}")
-
-
-def _iso_date(text: str, option: str) -> str:
-    import datetime as dt
-
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError as exc:
-        raise TradetraceError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from exc
 
 
 # -- reference data -------------------------------------------------------------------------------

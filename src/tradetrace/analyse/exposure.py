@@ -19,19 +19,40 @@ Scope rules (also in the report's methodology):
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
 
-from tradetrace.analyse.categories import CategoryMap, HsNames, load_category_map
+from tradetrace.analyse.breakdowns import (
+    TradeLines,
+    aggregate_rows,
+    declarations,
+    line_count,
+    measures,
+    usd,
+)
+from tradetrace.analyse.categories import CategoryMap, load_category_map
 from tradetrace.analyse.findings import findings
-from tradetrace.analyse.target import Target, find_target, listings_by_entity
+from tradetrace.analyse.results import (
+    ChplRow,
+    Concentration,
+    ContinuedAfterDesignation,
+    CounterpartyBrief,
+    CounterpartyRow,
+    CountryGroupRow,
+    EventOriginRow,
+    EventResult,
+    ExposureResult,
+    ListedCounterparty,
+    Period,
+    SourceFile,
+    TransshipmentRow,
+    UnitValueFlagged,
+    YearRow,
+)
+from tradetrace.analyse.target import Target, find_target
 from tradetrace.errors import InputError
-from tradetrace.reference.chpl import chpl_table
 from tradetrace.reference.country_groups import HUBS, country_groups
 from tradetrace.reference.unit_values import (
     FACTOR,
@@ -39,11 +60,10 @@ from tradetrace.reference.unit_values import (
     with_unit_value_flag,
     yardsticks,
 )
+from tradetrace.roles import IMPORTER, Role, role
 from tradetrace.store import Store
 
 __all__ = ["INVASION", "Event", "ExposureOptions", "exposure", "options_from", "parse_event"]
-
-Role = Literal["importer", "exporter"]
 
 
 @dataclass(frozen=True)
@@ -59,22 +79,25 @@ INVASION = Event("invasion", dt.date(2022, 2, 24), "built-in")
 
 @dataclass(frozen=True)
 class ExposureOptions:
-    role: Role = "importer"
+    #: The target's side of the trade (a :class:`Role`, or its name).
+    role: Role = IMPORTER
     start: dt.date | None = None
     end: dt.date | None = None
     events: tuple[Event, ...] = ()
     categories: CategoryMap = field(default_factory=load_category_map)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "role", role(self.role))
+
 
 def parse_event(text: str) -> Event:
     """``NAME=YYYY-MM-DD`` → :class:`Event`."""
+    from tradetrace.dates import parse_date  # the one date rule (tradetrace.dates)
+
     name, sep, day = text.partition("=")
-    if not sep or not name.strip() or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day.strip()):
+    if not sep or not name.strip():
         raise InputError(f"--event {text!r}: expected NAME=YYYY-MM-DD")
-    try:
-        return Event(name.strip(), dt.date.fromisoformat(day.strip()))
-    except ValueError as exc:
-        raise InputError(f"--event {text!r}: {exc}") from exc
+    return Event(name.strip(), parse_date(day, "--event", shown=text))
 
 
 def options_from(
@@ -85,10 +108,8 @@ def options_from(
     categories: str | None = None,
 ) -> ExposureOptions:
     """Options from their text form (CLI, API), each checked with a one-line error."""
-    if role not in ("importer", "exporter"):
-        raise InputError(f"--role {role!r}: expected importer or exporter")
     return ExposureOptions(
-        role=role,  # type: ignore[arg-type]
+        role=role,  # type: ignore[arg-type]  # __post_init__ makes it a Role
         start=_date_option(start, "--from"),
         end=_date_option(end, "--to"),
         events=tuple(parse_event(e) for e in events or ()),
@@ -97,32 +118,25 @@ def options_from(
 
 
 def _date_option(text: str | None, option: str) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise InputError(f"{option} {text!r}: expected a date as YYYY-MM-DD") from exc
+    """None when the option is not given; an empty text is a bad date, as in the API."""
+    from tradetrace.dates import parse_date
+
+    return None if text is None else parse_date(text, option)
 
 
-def exposure(store: Store, target: str, options: ExposureOptions | None = None) -> dict:
-    """The exposure JSON for ``target`` (an entity id, tax id or name)."""
+def exposure(store: Store, target: str, options: ExposureOptions | None = None) -> ExposureResult:
+    """The exposure of ``target`` (an entity id, tax id or name)."""
     options = options or ExposureOptions()
     if options.start and options.end and options.start > options.end:
         raise InputError(f"--from {options.start} is after --to {options.end}")
     found = find_target(store, target)
     with store.cached(_target_lines(store, found.entity_id, options.role)) as lines:
-        return _Exposure(store, found, options, lines).to_json()
+        return _Exposure(store, found, options, lines).result()
 
 
 def _target_lines(store: Store, entity_id: str, role: Role) -> ir.Table:
     d = store.table("resolved_declarations")
-    own, other = (
-        ("importer_entity_id", "exporter_entity_id")
-        if role == "importer"
-        else ("exporter_entity_id", "importer_entity_id")
-    )
-    mine = d.filter(d[own] == entity_id)
+    mine = d.filter(d[role.entity_column] == entity_id)
     if store.has_table(YARDSTICKS_TABLE):
         sticks = store.table(YARDSTICKS_TABLE)
     else:  # a store resolved by an older tradetrace
@@ -139,60 +153,24 @@ def _target_lines(store: Store, entity_id: str, role: Role) -> ir.Table:
         "unit_value_flagged",
         value_usd=mine.value_usd.fill_null(0.0),
         valued=mine.value_usd.notnull(),
-        party_id=mine[other],
+        party_id=mine[role.counterpart_column],
         is_aggregate=mine.granularity == "month",
     )
 
 
-def _usd(expr: ir.Table) -> ir.Scalar:
-    return expr.value_usd.sum().fill_null(0.0)
-
-
-def _declarations(t: ir.Table) -> ir.IntegerScalar:
-    """Distinct customs declarations: a vendor's monthly aggregate row is not one."""
-    return t.declaration_id.nunique(where=~t.is_aggregate).fill_null(0)
-
-
-def _aggregate_rows(t: ir.Table) -> ir.IntegerScalar:
-    """Monthly aggregate rows (vendor summaries), counted apart from declarations."""
-    return t.is_aggregate.cast("int64").sum().fill_null(0)
-
-
-def _distinct(column: ir.Column) -> ir.ArrayScalar:
-    """The group's distinct non-null values, ``[]`` when it has none.
-
-    Ibis skips nulls with ``FILTER (WHERE x IS NOT NULL)``, and DuckDB's ``ARRAY_AGG`` of
-    no rows is NULL, not ``[]``: a supplier whose lines all lack an origin country (many
-    vendor files have no origin column) would otherwise hand ``None`` to the caller.
-    """
-    empty = ibis.literal([], type=ibis.dtype(f"array<{column.type()}>"))
-    return column.collect(distinct=True).fill_null(empty)
-
-
 class _Exposure:
-    """One computation; methods are the JSON sections, in the contract's order."""
+    """One computation; methods are the result's sections."""
 
     def __init__(self, store: Store, target: Target, options: ExposureOptions, lines: ir.Table):
         self.store = store
         self.target = target
         self.options = options
-        self.all_lines = lines
-        self.start, self.end = self._period()
-        self.lines = lines.filter(lines.date.between(self.start, self.end)) if self.start else lines
-        self.total = self._scalar(_usd(self.lines))
-        self.parties = _Parties(store)
+        self.trade = TradeLines(store, lines, self._period(lines), options.categories)
+        self.lines = self.trade.lines
 
-    def _scalar(self, expr: ir.Scalar):
-        return self.store.to_arrow(expr).as_py()
-
-    def _rows(self, expr: ir.Table) -> list[dict]:
-        return self.store.to_arrow(expr).to_pylist()
-
-    def _period(self) -> tuple[dt.date | None, dt.date | None]:
-        bounds = self.all_lines.aggregate(
-            lo=self.all_lines.date.min(), hi=self.all_lines.date.max()
-        )
-        [row] = self._rows(bounds)
+    def _period(self, lines: ir.Table) -> tuple[dt.date | None, dt.date | None]:
+        bounds = lines.aggregate(lo=lines.date.min(), hi=lines.date.max())
+        [row] = self.store.to_arrow(bounds).to_pylist()
         start = self.options.start or row["lo"]
         end = self.options.end or row["hi"]
         if start is None:  # no lines at all
@@ -202,366 +180,225 @@ class _Exposure:
             return (start, start) if self.options.start else (end, end)
         return start, end
 
-    def evidence(self, expr: ir.Table) -> list[str]:
-        ids = expr.select("declaration_id").distinct().order_by("declaration_id")
-        return [r["declaration_id"] for r in self._rows(ids)]
-
-    def share(self, value: float, total: float | None = None) -> float:
-        total = self.total if total is None else total
-        return round(value / total, 4) if total else 0.0
-
-    # -- sections ---------------------------------------------------------------------------
-
-    def to_json(self) -> dict:
-        suppliers = self.by_supplier(self.lines)
-        origins = self.by_country(self.lines, "origin_country")
-        result = {
-            "target": self.target.to_json(),
-            "period": {"from": _iso(self.start), "to": _iso(self.end)},
-            "role": self.options.role,
-            "total_usd": round(self.total, 2),
-            "declarations": self._scalar(_declarations(self.lines)),
-            "lines": self._scalar((~self.lines.is_aggregate).cast("int64").sum().fill_null(0)),
-            "aggregate_rows": self._scalar(_aggregate_rows(self.lines)),
-            "unvalued_lines": self._scalar((~self.lines.valued).sum().fill_null(0)),
-            "unit_value_flagged": self.flagged(),
-            "by_year": self.by_year(),
-            "by_origin_country": origins,
-            "by_dispatch_country": self.by_country(self.lines, "dispatch_country"),
-            "by_supplier": suppliers,
-            "by_category": self.by_category(self.lines),
-            "events": [self.event(e) for e in self.events()],
-            "transshipment": self.transshipment(),
-            "chpl": self.chpl(),
-            "country_groups": self.country_groups(),
-            "concentration": {
-                "hhi_supplier": _hhi(suppliers, "entity_id"),
-                "hhi_country": _hhi(origins, "country"),
-                "top_supplier_share": next((s["share"] for s in suppliers if s["entity_id"]), 0.0),
-                "scale": "0-10000 (sum of squared percentage shares)",
-            },
-            "continued_after_designation": self.continued_after_designation(),
-            "listed_counterparties": self.listed_counterparties(suppliers),
-            "categories": self.options.categories.name,
-            "sources": self.sources(),
-        }
-        result["synthetic"] = any(source["synthetic"] for source in result["sources"])
-        result["findings"] = findings(result, self)
-        return result
-
-    def by_year(self) -> list[dict]:
-        t = self.lines
-        grouped = t.group_by(year=t.date.year()).aggregate(value_usd=_usd(t)).order_by("year")
-        return [{**r, "value_usd": round(r["value_usd"], 2)} for r in self._rows(grouped)]
-
-    def by_country(self, t: ir.Table, column: str, total: float | None = None) -> list[dict]:
-        grouped = (
-            t.group_by(country=t[column])
-            .aggregate(
-                value_usd=_usd(t), declarations=_declarations(t), aggregate_rows=_aggregate_rows(t)
-            )
-            .order_by([ibis.desc("value_usd"), "country"])
-        )
-        total = self.total if total is None else total
-        return [
-            {
-                "country": r["country"],
-                "value_usd": round(r["value_usd"], 2),
-                "share": self.share(r["value_usd"], total),
-                "declarations": r["declarations"],
-                "aggregate_rows": r["aggregate_rows"],
-            }
-            for r in self._rows(grouped)
-        ]
-
-    def by_supplier(self, t: ir.Table) -> list[dict]:
-        """Counterparties (suppliers of an importer, buyers of an exporter), largest first."""
-        grouped = (
-            t.group_by("party_id")
-            .aggregate(
-                value_usd=_usd(t),
-                declarations=_declarations(t),
-                aggregate_rows=_aggregate_rows(t),
-                lines=(~t.is_aggregate).cast("int64").sum().fill_null(0),
-                first_date=t.date.min(),
-                last_date=t.date.max(),
-                origins=_distinct(t.origin_country),
-            )
-            .order_by([ibis.desc("value_usd"), "party_id"])
-        )
-        rows = self._rows(grouped)
-        info = self.parties.info([r["party_id"] for r in rows if r["party_id"]])
-        total = self._scalar(_usd(t))
-        return [
-            {
-                "entity_id": r["party_id"],
-                "name": info.get(r["party_id"], {}).get("name") or "(party not declared)",
-                "country": info.get(r["party_id"], {}).get("country"),
-                "value_usd": round(r["value_usd"], 2),
-                "declarations": r["declarations"],
-                "aggregate_rows": r["aggregate_rows"],
-                "first_date": _iso(r["first_date"]),
-                "last_date": _iso(r["last_date"]),
-                "share": self.share(r["value_usd"], total),
-                "lines": r["lines"],
-                "origin_countries": sorted(c for c in r["origins"] if c),
-                "listings": info.get(r["party_id"], {}).get("listings", []),
-            }
-            for r in rows
-        ]
-
-    def by_category(self, t: ir.Table) -> list[dict]:
-        grouped = t.group_by("hs6").aggregate(
-            value_usd=_usd(t),
-            declarations=_distinct(
-                ibis.ifelse(t.is_aggregate, ibis.null("string"), t.declaration_id)
+    def result(self) -> ExposureResult:
+        trade, t = self.trade, self.lines
+        suppliers = trade.by_counterparty(t)
+        origins = trade.by_country(t, "origin_country")
+        sources = self.sources()
+        facts = ExposureResult(
+            target=self.target.info(),
+            period=Period(start=trade.start, end=trade.end),
+            role=self.options.role.name,
+            total_usd=round(trade.total, 2),
+            declarations=trade.scalar(declarations(t)),
+            lines=trade.scalar(line_count(t)),
+            aggregate_rows=trade.scalar(aggregate_rows(t)),
+            unvalued_lines=trade.scalar((~t.valued).sum().fill_null(0)),
+            unit_value_flagged=self.flagged(),
+            by_year=self.by_year(),
+            by_origin_country=origins,
+            by_dispatch_country=trade.by_country(t, "dispatch_country"),
+            by_supplier=suppliers,
+            by_category=trade.by_category(t),
+            events=[self.event(e) for e in self.events()],
+            transshipment=self.transshipment(),
+            chpl=self.chpl(),
+            country_groups=self.country_groups(),
+            concentration=Concentration(
+                hhi_supplier=_hhi([(s.entity_id, s.value_usd, s.share) for s in suppliers]),
+                hhi_country=_hhi([(c.country, c.value_usd, c.share) for c in origins]),
+                top_supplier_share=next((s.share for s in suppliers if s.entity_id), 0.0),
+                scale="0-10000 (sum of squared percentage shares)",
             ),
-            aggregate_rows=_aggregate_rows(t),
+            continued_after_designation=self.continued_after_designation(),
+            listed_counterparties=self.listed_counterparties(suppliers),
+            categories=self.options.categories.name,
+            sources=sources,
+            synthetic=any(source.synthetic for source in sources),
+            findings=[],
         )
-        names = self.hs_names
-        categories: dict[str, dict] = {}
-        for row in self._rows(grouped):
-            label = self.options.categories.label(row["hs6"], names)
-            entry = categories.setdefault(
-                label,
-                {"category": label, "hs_codes": [], "value_usd": 0.0, "_decl": set(), "_agg": 0},
-            )
-            entry["_agg"] += row["aggregate_rows"]
-            entry["hs_codes"].append(row["hs6"] or "")
-            entry["value_usd"] += row["value_usd"]
-            entry["_decl"].update(row["declarations"])
-        total = sum(c["value_usd"] for c in categories.values())
-        ordered = sorted(categories.values(), key=lambda c: (-c["value_usd"], c["category"]))
-        return [
-            {
-                "category": c["category"],
-                "hs_codes": sorted(c["hs_codes"]),
-                "value_usd": round(c["value_usd"], 2),
-                "share": self.share(c["value_usd"], total),
-                "declarations": len(c["_decl"]),
-                "aggregate_rows": c["_agg"],
-            }
-            for c in ordered
-        ]
+        return facts.model_copy(update={"findings": findings(facts, trade)})
 
-    @cached_property
-    def hs_names(self) -> HsNames:
-        return HsNames.from_store(self.store)
+    def by_year(self) -> list[YearRow]:
+        t = self.lines
+        grouped = t.group_by(year=t.date.year()).aggregate(value_usd=usd(t)).order_by("year")
+        return [
+            YearRow(year=r["year"], value_usd=round(r["value_usd"], 2))
+            for r in self.trade.rows(grouped)
+        ]
 
     def events(self) -> list[Event]:
-        designations = {}
+        designations: dict[str, Event] = {}
         for listing in self.target.listings:
-            if listing["listing_date"]:
-                day = dt.date.fromisoformat(listing["listing_date"])
-                name = f"designation:{listing['list']}"
+            if listing.listing_date:
+                day = listing.listing_date
+                name = f"designation:{listing.list}"
                 if name not in designations or day < designations[name].date:
-                    designations[name] = Event(name, day, f"listing {listing['list_entity_id']}")
+                    designations[name] = Event(name, day, f"listing {listing.list_entity_id}")
         chosen = [INVASION, *designations.values(), *self.options.events]
         unique = {e.name: e for e in chosen}  # a user event may override a built-in one
         return sorted(unique.values(), key=lambda e: (e.date, e.name))
 
-    def event(self, event: Event) -> dict:
-        t = self.lines
+    def event(self, event: Event) -> EventResult:
+        trade, t = self.trade, self.lines
         before, after = t.filter(t.date < event.date), t.filter(t.date >= event.date)
-        after_usd = self._scalar(_usd(after))
-        suppliers_after = self.by_supplier(after)
-        earlier = {r["party_id"] for r in self._rows(before.select("party_id").distinct())}
-        brief = ("entity_id", "name", "country", "value_usd", "first_date", "last_date")
-        return {
-            "name": event.name,
-            "date": event.date.isoformat(),
-            "before_usd": round(self._scalar(_usd(before)), 2),
-            "after_usd": round(after_usd, 2),
-            "by_origin_after": [
-                {k: r[k] for k in ("country", "value_usd", "share")}
-                for r in self.by_country(after, "origin_country", after_usd)
+        after_usd = trade.scalar(usd(after))
+        suppliers_after = [_brief(s) for s in trade.by_counterparty(after)]
+        earlier = {r["party_id"] for r in trade.rows(before.select("party_id").distinct())}
+        return EventResult(
+            name=event.name,
+            date=event.date,
+            before_usd=round(trade.scalar(usd(before)), 2),
+            after_usd=round(after_usd, 2),
+            by_origin_after=[
+                EventOriginRow(country=r.country, value_usd=r.value_usd, share=r.share)
+                for r in trade.by_country(after, "origin_country", after_usd)
             ],
-            "suppliers_after": [{k: s[k] for k in brief} for s in suppliers_after],
-            "new_suppliers_after": [
-                {k: s[k] for k in brief}
-                for s in suppliers_after
-                if s["entity_id"] and s["entity_id"] not in earlier
+            suppliers_after=suppliers_after,
+            new_suppliers_after=[
+                s for s in suppliers_after if s.entity_id and s.entity_id not in earlier
             ],
-            "source": event.source,
-            "in_period": bool(self.start and self.start <= event.date <= self.end),
-            "before_declarations": self._scalar(_declarations(before)),
-            "after_declarations": self._scalar(_declarations(after)),
-            "before_aggregate_rows": self._scalar(_aggregate_rows(before)),
-            "after_aggregate_rows": self._scalar(_aggregate_rows(after)),
-        }
-
-    def transshipment(self) -> list[dict]:
-        t = self.lines
-        moved = t.filter(
-            t.origin_country.notnull()
-            & t.dispatch_country.notnull()
-            & (t.origin_country != t.dispatch_country)
+            source=event.source,
+            in_period=bool(trade.start and trade.end and trade.start <= event.date <= trade.end),
+            before_declarations=trade.scalar(declarations(before)),
+            after_declarations=trade.scalar(declarations(after)),
+            before_aggregate_rows=trade.scalar(aggregate_rows(before)),
+            after_aggregate_rows=trade.scalar(aggregate_rows(after)),
         )
+
+    def transshipment(self) -> list[TransshipmentRow]:
+        moved = self.trade.moved_lines()
         grouped = (
             moved.group_by(origin=moved.origin_country, dispatch=moved.dispatch_country)
-            .aggregate(
-                value_usd=_usd(moved),
-                declarations=_declarations(moved),
-                aggregate_rows=_aggregate_rows(moved),
-            )
+            .aggregate(**measures(moved))
             .order_by([ibis.desc("value_usd"), "origin", "dispatch"])
         )
         return [
-            {
-                **r,
-                "value_usd": round(r["value_usd"], 2),
-                "hub": r["dispatch"] in HUBS,
-                "share": self.share(r["value_usd"]),
-            }
-            for r in self._rows(grouped)
+            TransshipmentRow(
+                **{**r, "value_usd": round(r["value_usd"], 2)},
+                hub=r["dispatch"] in HUBS,
+                share=self.trade.share(r["value_usd"]),
+            )
+            for r in self.trade.rows(grouped)
         ]
 
-    def chpl_lines(self) -> ir.Table:
-        chpl = ibis.memtable(chpl_table())
-        t = self.lines
-        return t.join(chpl, t.hs6 == chpl.hs6).select(t, chpl.tier, chpl.description)
-
-    def chpl(self) -> list[dict]:
-        t = self.chpl_lines()
+    def chpl(self) -> list[ChplRow]:
+        t = self.trade.chpl_lines()
         grouped = (
             t.group_by("tier", "hs6", "description")
-            .aggregate(
-                value_usd=_usd(t), declarations=_declarations(t), aggregate_rows=_aggregate_rows(t)
-            )
+            .aggregate(**measures(t))
             .order_by(["tier", ibis.desc("value_usd"), "hs6"])
         )
-        return [{**r, "value_usd": round(r["value_usd"], 2)} for r in self._rows(grouped)]
+        return [
+            ChplRow(**{**r, "value_usd": round(r["value_usd"], 2)})
+            for r in self.trade.rows(grouped)
+        ]
 
-    def country_groups(self) -> list[dict]:
-        t = self.lines
+    def country_groups(self) -> list[CountryGroupRow]:
+        trade, t = self.trade, self.lines
         rows = []
         for group, members in country_groups(self.store).items():
-            value = self._scalar(_usd(t.filter(t.origin_country.isin(sorted(members)))))
-            dispatched = self._scalar(_usd(t.filter(t.dispatch_country.isin(sorted(members)))))
+            value = trade.scalar(usd(t.filter(t.origin_country.isin(sorted(members)))))
+            dispatched = trade.scalar(usd(t.filter(t.dispatch_country.isin(sorted(members)))))
             rows.append(
-                {
-                    "group": group,
-                    "value_usd": round(value, 2),
-                    "share": self.share(value),
-                    "basis": "origin country",
-                    "dispatch_value_usd": round(dispatched, 2),
-                }
+                CountryGroupRow(
+                    group=group,
+                    value_usd=round(value, 2),
+                    share=trade.share(value),
+                    basis="origin country",
+                    dispatch_value_usd=round(dispatched, 2),
+                )
             )
         return rows
 
-    def sources(self) -> list[dict]:
+    def sources(self) -> list[SourceFile]:
         """The ingested files behind the figures, and whether they are SYNTHETIC."""
         t = self.lines
         runs = self.store.table("ingest_runs").select("ingest_id", "file", "synthetic")
         counted = t.group_by("ingest_id").aggregate(
-            lines=(~t.is_aggregate).cast("int64").sum(), aggregate_rows=_aggregate_rows(t)
+            lines=(~t.is_aggregate).cast("int64").sum(), aggregate_rows=aggregate_rows(t)
         )
         joined = counted.join(runs, "ingest_id").order_by("file")
-        return self._rows(joined.select("file", "synthetic", "lines", "aggregate_rows"))
+        rows = self.trade.rows(joined.select("file", "synthetic", "lines", "aggregate_rows"))
+        return [SourceFile(**r) for r in rows]
 
-    def flagged(self) -> dict:
+    def flagged(self) -> UnitValueFlagged:
         """How much of the total rests on values far from their goods' usual unit value
         (see :mod:`reference.unit_values`): kept in every figure, but said."""
         t = self.lines.filter(self.lines.unit_value_flagged)
-        [row] = self._rows(t.aggregate(value_usd=_usd(t), rows=t.count()))
-        return {
-            "value_usd": round(row["value_usd"], 2),
-            "share": self.share(row["value_usd"]),
-            "rows": row["rows"],
-            "rule": f"value per kg (else per unit) over {FACTOR:g}x from its HS6's median",
-        }
+        [row] = self.trade.rows(t.aggregate(value_usd=usd(t), rows=t.count()))
+        return UnitValueFlagged(
+            value_usd=round(row["value_usd"], 2),
+            share=self.trade.share(row["value_usd"]),
+            rows=row["rows"],
+            rule=f"value per kg (else per unit) over {FACTOR:g}x from its HS6's median",
+        )
 
-    def continued_after_designation(self) -> list[dict]:
-        t = self.all_lines
+    def continued_after_designation(self) -> list[ContinuedAfterDesignation]:
+        t = self.trade.all_lines
         result = []
         for event in self.events():
             if not event.name.startswith("designation:"):
                 continue
             after = t.filter(t.date >= event.date)
             result.append(
-                {
-                    "list": event.name.split(":", 1)[1],
-                    "date": event.date.isoformat(),
-                    "value_usd": round(self._scalar(_usd(after)), 2),
-                    "suppliers": self.by_supplier(after),
-                }
+                ContinuedAfterDesignation(
+                    list=event.name.split(":", 1)[1],
+                    date=event.date,
+                    value_usd=round(self.trade.scalar(usd(after)), 2),
+                    suppliers=self.trade.by_counterparty(after),
+                )
             )
         return result
 
-    def listed_counterparties(self, suppliers: list[dict]) -> list[dict]:
+    def listed_counterparties(self, suppliers: list[CounterpartyRow]) -> list[ListedCounterparty]:
         """Counterparties on a list with a date, and the trade with them after it."""
         t = self.lines
         rows = []
         for supplier in suppliers:
-            for listing in supplier["listings"]:
-                if not listing["listing_date"]:
+            for listing in supplier.listings:
+                if not listing.listing_date or supplier.entity_id is None:
                     continue
                 after = t.filter(
-                    (t.party_id == supplier["entity_id"])
-                    & (t.date >= dt.date.fromisoformat(listing["listing_date"]))
+                    (t.party_id == supplier.entity_id) & (t.date >= listing.listing_date)
                 )
-                stats = self._rows(
+                [stats] = self.trade.rows(
                     after.aggregate(
-                        value=_usd(after),
-                        declarations=_declarations(after),
-                        last=after.date.max(),
+                        value=usd(after), declarations=declarations(after), last=after.date.max()
                     )
-                )[0]
+                )
                 rows.append(
-                    {
-                        "entity_id": supplier["entity_id"],
-                        "name": supplier["name"],
-                        "list": listing["list"],
-                        "listing_date": listing["listing_date"],
-                        "value_usd": supplier["value_usd"],
-                        "value_usd_after_listing": round(stats["value"], 2),
-                        "declarations_after_listing": stats["declarations"],
-                        "last_date": _iso(stats["last"]),
-                    }
+                    ListedCounterparty(
+                        entity_id=supplier.entity_id,
+                        name=supplier.name,
+                        list=listing.list,
+                        listing_date=listing.listing_date,
+                        value_usd=supplier.value_usd,
+                        value_usd_after_listing=round(stats["value"], 2),
+                        declarations_after_listing=stats["declarations"],
+                        last_date=stats["last"],
+                    )
                 )
         return rows
 
 
-class _Parties:
-    """Names, countries and listings of counterparties, fetched per batch of ids."""
-
-    def __init__(self, store: Store):
-        self.store = store
-
-    def info(self, entity_ids: list[str]) -> dict[str, dict]:
-        if not entity_ids:
-            return {}
-        e = self.store.table("entities")
-        rows = self.store.to_arrow(
-            e.filter(e.entity_id.isin(entity_ids)).select("entity_id", "name", "country")
-        ).to_pylist()
-        listings = listings_by_entity(self.store, entity_ids)
-        return {
-            r["entity_id"]: {
-                **r,
-                "listings": [
-                    {"list": x["list"], "listing_date": x["listing_date"]}
-                    for x in listings.get(r["entity_id"], [])
-                ],
-            }
-            for r in rows
-        }
+def _brief(row: CounterpartyRow) -> CounterpartyBrief:
+    return CounterpartyBrief(
+        **row.model_dump(include=set(CounterpartyBrief.model_fields)),
+    )
 
 
-def _hhi(rows: list[dict], key: str) -> float | None:
+def _hhi(rows: list[tuple[str | None, float, float]]) -> float | None:
     """Herfindahl-Hirschman index on percentage shares: 10,000 = one supplier/country.
 
-    Only rows whose ``key`` is declared count, each with its share of the whole total:
-    lines without a supplier or an origin country are not one supplier or one country (a
-    vendor file without an origin column would read as 10,000), and their value could be
-    spread over any number of them, so leaving it out gives the least concentration the
-    data allow, a lower bound like every sum here. ``None`` when nothing valued is declared.
+    ``rows`` are (key, value, share). Only rows whose key is declared count, each with
+    its share of the whole total: lines without a supplier or an origin country are not
+    one supplier or one country (a vendor file without an origin column would read as
+    10,000), and their value could be spread over any number of them, so leaving it out
+    gives the least concentration the data allow, a lower bound like every sum here.
+    ``None`` when nothing valued is declared.
     """
-    known = [r for r in rows if r[key] is not None and r["value_usd"] > 0]
+    known = [share for key, value, share in rows if key is not None and value > 0]
     if not known:
         return None
-    return round(sum((r["share"] * 100) ** 2 for r in known), 1)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
+    return round(sum((share * 100) ** 2 for share in known), 1)

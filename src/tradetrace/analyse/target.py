@@ -11,13 +11,13 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 
-from tradetrace.errors import InputError, StoreError
+from tradetrace.analyse.results import EntityDetail, EntityMatch, Listing, TargetInfo
+from tradetrace.errors import InputError
 from tradetrace.resolve.redirects import redirect_of
 from tradetrace.resolve.search import search_entities
 from tradetrace.store import Store
 
 __all__ = [
-    "LISTING_KEYS",
     "Target",
     "entity_detail",
     "entity_matches",
@@ -40,24 +40,23 @@ class Target:
     country: str | None
     aliases: list[dict] = field(default_factory=list)
     identifiers: list[str] = field(default_factory=list)
-    listings: list[dict] = field(default_factory=list)
+    listings: list[Listing] = field(default_factory=list)
     #: The retired id the analyst gave, when it led here (see resolve/redirects.py).
     redirected_from: str | None = None
     redirect_reason: str | None = None
 
-    def to_json(self) -> dict:
-        out = {
-            "entity_id": self.entity_id,
-            "name": self.name,
-            "aliases": self.aliases,
-            "listings": self.listings,
-            "country": self.country,
-            "identifiers": self.identifiers,
-        }
-        if self.redirected_from:
-            out["redirected_from"] = self.redirected_from
-            out["redirect_reason"] = self.redirect_reason
-        return out
+    def info(self) -> TargetInfo:
+        """The target as the exposure reports it."""
+        return TargetInfo(
+            entity_id=self.entity_id,
+            name=self.name,
+            aliases=self.aliases,
+            listings=self.listings,
+            country=self.country,
+            identifiers=self.identifiers,
+            redirected_from=self.redirected_from,
+            redirect_reason=self.redirect_reason,
+        )
 
 
 def find_target(store: Store, text: str) -> Target:
@@ -66,8 +65,6 @@ def find_target(store: Store, text: str) -> Target:
     A retired entity id (merged into another, see ``entity_redirects``) designates its
     successor; the target then says so in ``redirected_from`` / ``redirect_reason``.
     """
-    if not store.has_table("entities"):
-        raise StoreError("no entities yet; run `tradetrace resolve` first")
     text = text.strip()
     if not text:
         raise InputError("give a target: an entity id, a tax id or a name")
@@ -103,20 +100,19 @@ def _entity_exists(store: Store, entity_id: str) -> bool:
     return bool(store.to_arrow(entities.filter(entities.entity_id == entity_id).count()).as_py())
 
 
-def entity_detail(store: Store, entity_id: str) -> dict:
+def entity_detail(store: Store, entity_id: str) -> EntityDetail:
     """One entity: its ``entities`` row and its sanctions matches (``tradetrace entities
     show``, ``GET /entities/{id}``). A retired id answers with its successor's, plus
     ``redirected_from`` (the id given) and ``redirect_reason``. InputError if none."""
-    if not store.has_table("entities"):
-        raise StoreError("no entities yet; run `tradetrace resolve` first")
     current, moved = current_entity_id(store, entity_id)
     entities = store.table("entities")
-    result = store.to_arrow(entities.filter(entities.entity_id == current)).to_pylist()[0]
-    result["matches"] = entity_matches(store, [current])
-    if moved is not None:
-        result["redirected_from"] = entity_id
-        result["redirect_reason"] = moved["reason"]
-    return result
+    [row] = store.to_arrow(entities.filter(entities.entity_id == current)).to_pylist()
+    return EntityDetail(
+        **row,
+        matches=entity_matches(store, [current]),
+        redirected_from=entity_id if moved else None,
+        redirect_reason=moved["reason"] if moved else None,
+    )
 
 
 def load_target(store: Store, entity_id: str) -> Target:
@@ -132,49 +128,33 @@ def load_target(store: Store, entity_id: str) -> Target:
     )
 
 
-#: What a listing of an entity says, as the exposure, graph and report show it.
-LISTING_KEYS = (
-    "list",
-    "list_entity_id",
-    "list_name",
-    "listing_date",
-    "delisting_date",
-    "listing_date_note",
-    "programs",
-    "score",
-    "matched_name",
-)
-
-
-def listings_of(store: Store, entity_id: str) -> list[dict]:
+def listings_of(store: Store, entity_id: str) -> list[Listing]:
     """Sanctions-list matches of an entity, earliest listing first ([] before screening)."""
     return listings_by_entity(store, [entity_id]).get(entity_id, [])
 
 
-def listings_by_entity(store: Store, entity_ids: list[str]) -> dict[str, list[dict]]:
+def listings_by_entity(store: Store, entity_ids: list[str]) -> dict[str, list[Listing]]:
     """Screening matches per entity, earliest listing first ({} before `screen` ran)."""
-    found: dict[str, list[dict]] = {}
-    for row in entity_matches(store, entity_ids):
-        listing = {key: row[key] for key in LISTING_KEYS}
-        listing["programs"] = list(listing["programs"] or [])
-        found.setdefault(row["entity_id"], []).append(listing)
+    found: dict[str, list[Listing]] = {}
+    for match in entity_matches(store, entity_ids):
+        listing = Listing(
+            **match.model_dump(include=set(Listing.model_fields) - {"programs"}),
+            programs=match.programs or [],
+        )
+        found.setdefault(match.entity_id, []).append(listing)
     return found
 
 
-def entity_matches(store: Store, entity_ids: list[str]) -> list[dict]:
+def entity_matches(store: Store, entity_ids: list[str]) -> list[EntityMatch]:
     """Every stored match of these entities, by entity then earliest listing, with its
-    dates as ISO text and its explanation parsed from JSON ([] before `screen` ran)."""
+    explanation parsed from JSON ([] before `screen` ran)."""
     if not entity_ids or not store.has_table("matches"):
         return []
     m = store.table("matches")
     rows = store.to_arrow(
         m.filter(m.entity_id.isin(entity_ids)).order_by(["entity_id", "listing_date", "list"])
     ).to_pylist()
-    for row in rows:
-        row["explanation"] = _parsed(row["explanation"])
-        for key in ("listing_date", "delisting_date"):
-            row[key] = row[key].isoformat() if row[key] else None
-    return rows
+    return [EntityMatch(**{**row, "explanation": _parsed(row["explanation"])}) for row in rows]
 
 
 def _parsed(text: str | None) -> dict:
@@ -200,23 +180,25 @@ def _by_tax_id(store: Store, text: str) -> str | None:
         return rows[0]["entity_id"]
     if not rows:
         raise InputError(f"no entity has the tax id {digits}")
-    raise InputError(_ambiguous(text, rows))
+    raise InputError(_ambiguous(text, [(r["entity_id"], r["name"], r["country"]) for r in rows]))
 
 
 def _by_name(store: Store, text: str) -> str:
     candidates = search_entities(store, text, limit=6)
-    strong = [c for c in candidates if c["score"] >= STRONG]
+    strong = [c for c in candidates if c.score >= STRONG]
     if not strong:
-        closest = "; ".join(f"{c['entity_id']} {c['name']!r}" for c in candidates[:3])
+        closest = "; ".join(f"{c.entity_id} {c.name!r}" for c in candidates[:3])
         hint = f" (closest: {closest})" if closest else ""
         raise InputError(f"no entity named {text!r}{hint}")
-    if len(strong) == 1 or strong[0]["score"] - strong[1]["score"] >= LEAD:
-        return strong[0]["entity_id"]
-    raise InputError(_ambiguous(text, strong))
+    if len(strong) == 1 or strong[0].score - strong[1].score >= LEAD:
+        return strong[0].entity_id
+    raise InputError(_ambiguous(text, [(c.entity_id, c.name, c.country) for c in strong]))
 
 
-def _ambiguous(text: str, rows: list[dict]) -> str:
+def _ambiguous(text: str, rows: list[tuple[str, str | None, str | None]]) -> str:
+    """The one-line error listing (entity id, name, country) of the candidates."""
     listed = "; ".join(
-        f"{r['entity_id']} {r['name']!r} ({r.get('country') or 'country unknown'})" for r in rows
+        f"{entity_id} {name!r} ({country or 'country unknown'})"
+        for entity_id, name, country in rows
     )
     return f"{text!r} is ambiguous: {listed}. Give an entity id instead"

@@ -182,8 +182,9 @@ def _documented(app: FastAPI, keyed: bool) -> Callable[[], dict]:
     """
 
     def openapi() -> dict:
-        if app.openapi_schema is None:
-            spec = FastAPI.openapi(app)
+        spec = app.openapi_schema
+        if spec is None:
+            spec = FastAPI.openapi(app)  # also kept as app.openapi_schema
             for path, operations in spec["paths"].items():
                 for operation in operations.values():
                     operation["responses"].pop("422", None)
@@ -199,7 +200,7 @@ def _documented(app: FastAPI, keyed: bool) -> Callable[[], dict]:
                     "APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
                     "Bearer": {"type": "http", "scheme": "bearer"},
                 }
-        return app.openapi_schema
+        return spec
 
     return openapi
 

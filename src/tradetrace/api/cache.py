@@ -23,7 +23,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from tradetrace.analyse.results import ExposureResult
+    from tradetrace.screen.results import ScreenMatch
 
 __all__ = ["LRU", "Answers", "Computer", "Results", "StoreVersion", "store_version"]
 
@@ -184,13 +188,13 @@ class Answers:
         #: asked for by every analysis request
         self.targets: Results[tuple[str, str | None]] = Results(computer, max_entries=4096)
         #: exposure dicts with their JSON (tens of kB each)
-        self.exposures: Results[tuple[dict, bytes]] = Results(computer, max_entries=256)
+        self.exposures: Results[tuple[ExposureResult, bytes]] = Results(computer, max_entries=256)
         #: finished bodies: reports (a PDF can be MBs), graphs, searches
         self.outputs: Results[bytes] = Results(
             computer, max_entries=1024, max_bytes=64 << 20, weight=len
         )
         #: (store version, threshold, screening query) → its list matches (mostly none)
-        self.names: LRU[Hashable, list[dict]] = LRU(max_entries=100_000)
+        self.names: LRU[Hashable, tuple[ScreenMatch, ...]] = LRU(max_entries=100_000)
 
     def warm_up(self, path: Path) -> None:
         """Start the workers now, so the first costly request does not wait for them."""

@@ -1,9 +1,17 @@
-"""The shapes of the API's answers, as the OpenAPI spec documents them.
+"""The API's answers that exist only in the API, as the OpenAPI spec documents them.
 
-Endpoints build their JSON with the same library functions the CLI uses and return it
-as is (the CLI's output is the contract); these models only describe it, for clients and
-for ``tests/test_api_schema.py``, which checks every answer against them. Objects allow
-further keys, so a field added to the CLI's output does not break a client.
+The analysis answers are the library's own typed results, the objects the CLI prints:
+``/exposure`` and ``/report?format=json`` answer an
+:class:`~tradetrace.analyse.results.ExposureResult`, ``/entities/{id}`` an
+:class:`~tradetrace.analyse.results.EntityDetail`, ``/entities?q=`` a list of
+:class:`~tradetrace.resolve.records.EntityHit`, and a screening match is a
+:class:`~tradetrace.screen.results.ScreenMatch`; their schemas in the spec are generated
+from those classes, so the spec and the answers cannot drift apart.
+
+The models below describe the rest (health, summary, the ``POST /screen`` batch, graph,
+declarations) for clients and for ``tests/test_api_schema.py``, which checks every answer
+against the spec. ``Open`` objects allow further keys, so a key added to an answer does not
+break a client.
 """
 
 from __future__ import annotations
@@ -13,15 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tradetrace.result import Result
+from tradetrace.screen.results import ScreenMatch
+
 __all__ = [
     "Declarations",
-    "Entity",
-    "EntityHit",
-    "Exposure",
     "Graph",
     "Health",
     "Problem",
     "ScreenAnswer",
+    "ScreenMatch",
+    "ScreenResult",
     "Summary",
 ]
 
@@ -50,124 +60,20 @@ class Summary(Open):
     matched_entities: int
 
 
-class EntityHit(Open):
-    entity_id: str
-    name: str | None
-    country: str | None
-    score: float
-    matched: str = Field(description="the spelling that matched the query")
-    lines: int | None
-    identifiers: list[str] | None
+class ScreenResult(Result):
+    """One name of a ``POST /screen`` batch: the name as sent and its matches."""
+
+    name: str = Field(description="the name screened, as sent")
+    country: str | None = Field(description="its ISO 3166 alpha-2 country, if sent")
+    matches: tuple[ScreenMatch, ...] = Field(description="every match over the threshold")
 
 
-class Alias(Open):
-    name: str | None
-    script: str | None
+class ScreenAnswer(Result):
+    """The answer of ``POST /screen``: the request's date and threshold, a result per name."""
 
-
-class Listing(Open):
-    """A sanctions-list match of an entity, with the reasons for it."""
-
-    list: str
-    list_entity_id: str
-    list_name: str | None
-    matched_name: str | None
-    score: float
-    explanation: dict[str, Any]
-    listing_date: dt.date | None
-    delisting_date: dt.date | None
-    listing_date_note: str | None
-    programs: list[str] | None
-
-
-class Entity(Open):
-    entity_id: str
-    name: str | None
-    aliases: list[Alias] | None
-    country: str | None
-    identifiers: list[str] | None
-    importer_lines: int | None
-    exporter_lines: int | None
-    matches: list[Listing]
-    redirected_from: str | None = Field(
-        default=None,
-        description="present when the id asked for was retired (merged into this entity, "
-        "or renamed): that id; the answer is this entity's",
-    )
-    redirect_reason: Literal["merged", "split", "renamed"] | None = Field(
-        default=None, description="why the id asked for was retired (with `redirected_from`)"
-    )
-
-
-class ScreenMatch(Open):
-    list: str
-    id: str
-    name: str | None
-    matched_name: str | None
-    score: float
-    listing_date: dt.date | None
-    delisting_date: dt.date | None
-    listing_date_note: str | None
-    programs: list[str]
-    explanation: dict[str, Any]
-    status_as_of: Literal["listed", "not listed", "delisted", "listing date unknown"] | None = (
-        Field(default=None, description="present when the request gives `as_of`")
-    )
-
-
-class ScreenResult(Open):
-    name: str
-    country: str | None
-    matches: list[ScreenMatch]
-
-
-class ScreenAnswer(Open):
-    as_of: dt.date | None
-    threshold: float
-    results: list[ScreenResult] = Field(description="one per name, in the order sent")
-
-
-class Period(Open):
-    from_: dt.date | None = Field(alias="from")
-    to: dt.date | None
-
-
-class Target(Open):
-    entity_id: str
-    name: str | None
-    aliases: list[Alias]
-    listings: list[dict[str, Any]]
-    country: str | None
-    identifiers: list[str]
-    redirected_from: str | None = Field(
-        default=None, description="present when the target was a retired entity id: that id"
-    )
-    redirect_reason: Literal["merged", "split", "renamed"] | None = Field(
-        default=None, description="why that id was retired (with `redirected_from`)"
-    )
-
-
-class Exposure(Open):
-    """The exposure JSON of ``tradetrace exposure --json`` (docs/exposure.md)."""
-
-    target: Target
-    period: Period
-    role: Literal["importer", "exporter"]
-    total_usd: float
-    declarations: int = Field(description="distinct customs declarations (line-level rows)")
-    lines: int = Field(description="declaration goods lines and bills of lading")
-    aggregate_rows: int = Field(description="a vendor's monthly aggregate rows, never declarations")
-    unit_value_flagged: dict[str, Any] = Field(
-        description="value_usd, share and rows of the total resting on unusual unit values"
-    )
-    by_year: list[dict[str, Any]]
-    by_origin_country: list[dict[str, Any]]
-    by_supplier: list[dict[str, Any]]
-    events: list[dict[str, Any]]
-    categories: str
-    sources: list[dict[str, Any]]
-    synthetic: bool
-    findings: list[dict[str, Any]]
+    as_of: dt.date | None = Field(description="the date each match's status is given on")
+    threshold: float = Field(description="the score a match needs")
+    results: tuple[ScreenResult, ...] = Field(description="one per name, in the order sent")
 
 
 class Graph(Open):

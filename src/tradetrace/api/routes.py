@@ -21,7 +21,6 @@ import copy
 import dataclasses
 import datetime as dt
 import logging
-import re
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -33,26 +32,29 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tradetrace import __version__
+from tradetrace.analyse.results import EntityDetail, ExposureResult
 from tradetrace.analyse.target import entity_detail
 from tradetrace.api import work
 from tradetrace.api.app import Limits, NotFound, StorePool
 from tradetrace.api.cache import LRU, Answers, StoreVersion, store_version
 from tradetrace.api.models import (
     Declarations,
-    Entity,
-    EntityHit,
-    Exposure,
     Graph,
     Health,
     Problem,
     ScreenAnswer,
+    ScreenResult,
     Summary,
 )
-from tradetrace.errors import InputError, StoreError, TradetraceError
+from tradetrace.dates import parse_date
+from tradetrace.errors import InputError, TradetraceError
+from tradetrace.resolve.records import EntityHit
 from tradetrace.resolve.redirects import successor
+from tradetrace.roles import RoleName
 
 if TYPE_CHECKING:
     from tradetrace.screen.match import ListIndex
+    from tradetrace.screen.results import ScreenMatch
 
 __all__ = ["router", "warm_up"]
 
@@ -60,16 +62,21 @@ log = logging.getLogger("tradetrace.api")
 router = APIRouter()
 
 
-def _iso_day(value: object) -> object:
-    """Only ``YYYY-MM-DD``: pydantic would also read ``0`` or ``"0"`` as a Unix timestamp."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        return value
-    raise ValueError("expected a date as YYYY-MM-DD")
+def _day(option: str) -> BeforeValidator:
+    """A date read by the CLI's parser (:mod:`tradetrace.dates`), so both take the same
+    dates and refuse the others in the same words. Its ``InputError`` is answered 400 with
+    that one line, like any bad input (pydantic alone would read ``0`` as a timestamp)."""
+
+    def parse(value: Any) -> Any:
+        return value if value is None or isinstance(value, dt.date) else parse_date(value, option)
+
+    return BeforeValidator(parse)
 
 
-IsoDay = Annotated[dt.date | None, BeforeValidator(_iso_day)]
+FromDay = Annotated[
+    dt.date | None, _day("from"), Query(alias="from", description="first day, YYYY-MM-DD")
+]
+ToDay = Annotated[dt.date | None, _day("to"), Query(alias="to", description="last day, YYYY-MM-DD")]
 #: For text that reaches a query: DuckDB reads a NUL as the end of the SQL text (was a 500).
 NO_NUL = r"^[^\x00]*$"
 #: Strings from the JSON body. Being constrained, they also refuse a lone surrogate
@@ -77,7 +84,6 @@ NO_NUL = r"^[^\x00]*$"
 NameText = Annotated[str, Field(min_length=1, max_length=Limits.name_chars)]
 SchemaText = Annotated[str, Field(max_length=40)]
 IdentifierText = Annotated[str, Field(max_length=80)]
-Day = Annotated[IsoDay, Query(description="YYYY-MM-DD")]
 BUILT_IN_CATEGORIES = ("automotive", "hs-section", "hs-chapter", "hs-heading")
 ERRORS = {
     400: "Bad input: a value outside the spec or a limit (docs/api.md, Limits).",
@@ -178,7 +184,7 @@ async def search(
 @router.get(
     "/entities/{entity_id}",
     tags=["entities"],
-    response_model=Entity,
+    response_model=EntityDetail,
     responses=errors(*DATA_ERRORS, 404),
 )
 def entity(
@@ -190,13 +196,12 @@ def entity(
     ``redirected_from`` / ``redirect_reason`` and in a ``Content-Location`` header.
     """
     with _pool(request).store() as store:
-        _require(store, "entities", "run `tradetrace resolve` first")
         try:
             result = entity_detail(store, entity_id)
         except InputError as exc:  # the CLI's hint after ";" is for the command line
             raise NotFound(str(exc).split(";")[0]) from exc
-    headers = _moved(request, result["entity_id"]) if "redirected_from" in result else None
-    return Response(_json(result), media_type="application/json", headers=headers)
+    headers = _moved(request, result.entity_id) if result.redirected_from else None
+    return Response(_json(result.to_json()), media_type="application/json", headers=headers)
 
 
 def _moved(request: Request, entity_id: str) -> dict[str, str]:
@@ -211,16 +216,32 @@ def _moved(request: Request, entity_id: str) -> dict[str, str]:
 
 
 class ScreenName(BaseModel):
-    name: NameText
-    country: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
-    schema_: SchemaText = Field(default="Company", alias="schema")
-    identifiers: list[IdentifierText] = Field(default_factory=list, max_length=10)
+    """A name to screen, with what else is known of the party."""
+
+    name: NameText = Field(description="the name, in any script")
+    country: str | None = Field(
+        default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166 alpha-2 country"
+    )
+    schema_: SchemaText = Field(
+        default="Company", alias="schema", description="Company, Person, Vessel ..."
+    )
+    identifiers: list[IdentifierText] = Field(
+        default_factory=list, max_length=10, description="e.g. `inn:7743237789`"
+    )
 
 
 class ScreenRequest(BaseModel):
-    names: list[ScreenName | NameText] = Field(min_length=1, max_length=Limits.batch_names)
-    as_of: IsoDay = None
-    threshold: float = Field(default=0.85, ge=0.5, le=1.0, strict=True)  # not `true` as 1.0
+    names: list[ScreenName | NameText] = Field(
+        min_length=1,
+        max_length=Limits.batch_names,
+        description="names to screen: a text, or an object with what else is known",
+    )
+    as_of: Annotated[dt.date | None, _day("as_of")] = Field(
+        default=None, description="give each match's status on this day, YYYY-MM-DD"
+    )
+    threshold: float = Field(  # strict: not `true` as 1.0
+        default=0.85, ge=0.5, le=1.0, strict=True, description="the score a match needs"
+    )
 
 
 @router.post(
@@ -235,24 +256,19 @@ async def screen(request: Request, body: ScreenRequest) -> Response:
     Each name's matches are kept per store version and threshold; a batch of names seen
     before is answered on the event loop, and one with new names matches them in a thread.
     """
-    from tradetrace.screen.match import status_on
-
     pool, version, kept = _pool(request), _version(request), _answers(request).names
     queries = [_screening_query(item) for item in body.names]
     keys = [(version, body.threshold, query) for query in queries]
     found = [kept.get(key) for key in keys]
-    if any(matches is None for matches in found):
-        found = await run_in_threadpool(_match_new, pool, body.threshold, keys, found, kept)
-    as_of = body.as_of.isoformat() if body.as_of else None
-    results = []
-    for query, matches in zip(queries, found, strict=True):
-        if as_of:  # new dicts: the kept ones are shared
-            matches = [
-                {**m, "status_as_of": status_on(as_of, m["listing_date"], m["delisting_date"])}
-                for m in matches
-            ]
-        results.append({"name": query.name, "country": query.country, "matches": matches})
-    return _json_response(_json({"as_of": as_of, "threshold": body.threshold, "results": results}))
+    matches = [kept_matches for kept_matches in found if kept_matches is not None]
+    if len(matches) < len(keys):
+        matches = await run_in_threadpool(_match_new, pool, body.threshold, keys, found, kept)
+    results = tuple(
+        ScreenResult(name=q.name, country=q.country, matches=tuple(m.on(body.as_of) for m in ms))
+        for q, ms in zip(queries, matches, strict=True)
+    )
+    answer = ScreenAnswer(as_of=body.as_of, threshold=body.threshold, results=results)
+    return _json_response(_json(answer.model_dump(mode="json")))
 
 
 def _screening_query(item: ScreenName | str):
@@ -264,20 +280,27 @@ def _screening_query(item: ScreenName | str):
 
 
 def _match_new(
-    pool: StorePool, threshold: float, keys: list[tuple], found: list, kept: LRU
-) -> list[list[dict]]:
-    """Match the names not kept yet (the index may take seconds to build the first time)."""
-    from tradetrace.screen.match import match_rows
+    pool: StorePool,
+    threshold: float,
+    keys: list[tuple],
+    found: list[tuple[ScreenMatch, ...] | None],
+    kept: LRU,
+) -> list[tuple[ScreenMatch, ...]]:
+    """Screen the names not kept yet (the index may take seconds to build the first time).
+
+    Their matches are kept without a date: matching does not depend on it, and each
+    request dates its own copies (``ScreenMatch.on``); kept matches are frozen, so shared.
+    """
+    from tradetrace.screen.results import screen_names
 
     index = _at_threshold(list_index(pool), threshold)
-    matched = []
-    for key, matches in zip(keys, found, strict=True):
-        if matches is None:
-            query = key[-1]
-            matches = match_rows(query, index.match(query))
-            kept.put(key, matches)
-        matched.append(matches)
-    return matched
+    new = [key for key, matches in zip(keys, found, strict=True) if matches is None]
+    screened = screen_names(index, [key[-1] for key in new])
+    fresh = {key: result.matches for key, result in zip(new, screened, strict=True)}
+    for key, matches in fresh.items():
+        kept.put(key, matches)
+    pairs = zip(keys, found, strict=True)
+    return [fresh[key] if matches is None else matches for key, matches in pairs]
 
 
 _indexes: OrderedDict[StoreVersion, ListIndex] = OrderedDict()
@@ -335,7 +358,7 @@ def warm_up(pool: StorePool, answers: Answers) -> None:
 
 # -- exposure, report, graph ----------------------------------------------------------------------
 
-RoleQuery = Annotated[Literal["importer", "exporter"], Query()]
+RoleQuery = Annotated[RoleName, Query()]
 EventQuery = Annotated[
     list[Annotated[str, Field(max_length=80)]], Query(description="NAME=YYYY-MM-DD, repeatable")
 ]
@@ -385,9 +408,9 @@ async def _entity_id(request: Request, text: str) -> tuple[str, str | None]:
 
 async def _exposure(
     request: Request, target: str, options: tuple
-) -> tuple[str, str | None, dict, bytes]:
+) -> tuple[str, str | None, ExposureResult, bytes]:
     """The target's entity id, why the id given was retired (or None), and its exposure as
-    a dict and as the JSON body (kept per entity: they do not say how it was reached)."""
+    an object and as the JSON body (kept per entity: they do not say how it was reached)."""
     entity_id, retired = await _entity_id(request, target)
     path, version = str(_pool(request).path), _version(request)
     *values, categories = options
@@ -401,15 +424,15 @@ async def _exposure(
 @router.get(
     "/exposure/{target:path}",
     tags=["analysis"],
-    response_model=Exposure,
+    response_model=ExposureResult,
     responses=errors(*DATA_ERRORS, 404),
 )
 async def exposure(
     request: Request,
     target: TargetPath,
     role: RoleQuery = "importer",
-    start: Annotated[Day, Query(alias="from")] = None,
-    end: Annotated[Day, Query(alias="to")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     event: EventQuery = [],  # noqa: B006 - FastAPI reads the default, never mutates it
     categories: CategoriesQuery = "automotive",
 ) -> Response:
@@ -418,8 +441,10 @@ async def exposure(
     entity_id, retired, result, body = await _exposure(request, target, options)
     if retired is None:
         return _json_response(body)
-    moved = {"redirected_from": target.strip(), "redirect_reason": retired}
-    body = _json({**result, "target": {**result["target"], **moved}})
+    found = result.target.model_copy(
+        update={"redirected_from": target.strip(), "redirect_reason": retired}
+    )
+    body = _json(result.model_copy(update={"target": found}).to_json())
     return Response(body, media_type="application/json", headers=_moved(request, entity_id))
 
 
@@ -433,7 +458,7 @@ REPORT_MEDIA = {
 @router.get(
     "/report/{target:path}",
     tags=["analysis"],
-    response_model=Exposure,
+    response_model=ExposureResult,
     responses={
         200: {"description": "The report; JSON when `format=json`.", "content": REPORT_MEDIA},
         **errors(*DATA_ERRORS, 404),
@@ -444,8 +469,8 @@ async def report(
     target: TargetPath,
     format: Literal["html", "pdf", "md", "json"] = "html",  # noqa: A002 - the public name
     role: RoleQuery = "importer",
-    start: Annotated[Day, Query(alias="from")] = None,
-    end: Annotated[Day, Query(alias="to")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     event: EventQuery = [],  # noqa: B006
     categories: CategoriesQuery = "automotive",
 ) -> Response:
@@ -526,8 +551,8 @@ def declarations(
     origin: Country = None,
     dispatch: Country = None,
     hs: Annotated[str | None, Query(pattern=r"^\d{2,10}$")] = None,
-    start: Annotated[Day, Query(alias="from")] = None,
-    end: Annotated[Day, Query(alias="to")] = None,
+    start: FromDay = None,
+    end: ToDay = None,
     declaration_id: Annotated[
         list[Annotated[str, Field(max_length=80, pattern=NO_NUL)]],
         Query(max_length=Limits.declaration_ids),
@@ -537,7 +562,6 @@ def declarations(
 ) -> Response:
     """Declaration lines, filtered, oldest first; ``total`` counts every matching line."""
     with _pool(request).store() as store:
-        _require(store, "declaration_entities", "run `tradetrace resolve` first")
         d = store.table("resolved_declarations")
         # a retired entity id filters by its successor
         entity, importer, exporter = (
@@ -571,8 +595,3 @@ def declarations(
         ).to_pylist()
     page_of = {"total": total, "page": page, "page_size": page_size, "rows": rows}
     return _json_response(_json(page_of))
-
-
-def _require(store, table: str, hint: str) -> None:
-    if not store.has_table(table):
-        raise StoreError(f"the store has no {table} yet; {hint}")

@@ -16,9 +16,12 @@ import json
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tradetrace.store import DuckDBStore
+
+if TYPE_CHECKING:
+    from tradetrace.analyse.results import ExposureResult
 
 __all__ = ["exposure", "find_entity", "graph", "ready", "report", "search", "watch_parent"]
 
@@ -82,27 +85,24 @@ def search(path: str, version: tuple, q: str, limit: int) -> bytes:
     from tradetrace.resolve.search import search_entities
 
     store = _store(path, version)
-    if not store.has_table("entities"):
-        from tradetrace.errors import StoreError
-
-        raise StoreError("the store has no entities yet; run `tradetrace resolve` first")
-    return to_json(search_entities(store, q, limit))
+    return to_json([hit.to_json() for hit in search_entities(store, q, limit)])
 
 
 def exposure(
     path: str, version: tuple, entity_id: str, options: tuple, categories: str
-) -> tuple[dict, bytes]:
-    """The exposure dict and its JSON; ``options`` is (role, start, end, events)."""
+) -> tuple[ExposureResult, bytes]:
+    """The exposure and its JSON; ``options`` is (role, start, end, events)."""
     from tradetrace.analyse.categories import load_category_map
     from tradetrace.analyse.exposure import ExposureOptions
     from tradetrace.analyse.exposure import exposure as compute
 
-    chosen = ExposureOptions(*options, categories=load_category_map(categories))
+    role, start, end, events = options
+    chosen = ExposureOptions(role, start, end, events, categories=load_category_map(categories))
     result = compute(_store(path, version), entity_id, chosen)
-    return result, to_json(result)
+    return result, to_json(result.to_json())
 
 
-def report(path: str, version: tuple, result: dict, fmt: str) -> bytes:
+def report(path: str, version: tuple, result: ExposureResult, fmt: str) -> bytes:
     from tradetrace.report import render_exposure
 
     return render_exposure(_store(path, version), result, fmt)  # unpickled: our own copy

@@ -189,15 +189,15 @@ def _mapping(
                 currencies[keys[_key(column)]] = code
         detected["profile"] = f"fields from profile {profile.name!r}, the rest from header words"
     for source_header, target in overrides.items():
-        index = keys.get(_key(source_header))
-        if index is None:
+        position = keys.get(_key(source_header))
+        if position is None:
             raise ProfileError(
                 f"--map {f'{source_header}={target}'!r}: no column {source_header!r} in the file"
             )
-        columns = {f: i for f, i in columns.items() if i != index}
-        columns[target] = index
+        columns = {f: i for f, i in columns.items() if i != position}
+        columns[target] = position
         if target in ("value", "value_usd"):
-            currencies[index] = "USD" if target == "value_usd" else currencies.get(index, "")
+            currencies[position] = "USD" if target == "value_usd" else currencies.get(position, "")
     for name in [f for f in columns if f.endswith("_name_alt")]:
         alternates[name[: -len("_alt")]] = columns.pop(name)
     for name in list(currencies):

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import pycountry
 import yaml
@@ -65,8 +66,8 @@ def vocabulary() -> Vocabulary:
             words = tuple(words_of(entry)) or (fold(entry),)
             phrases.setdefault(words, set()).add(concept)
     currency_words = {" ".join(words_of(str(k))): str(v) for k, v in data["currency_words"].items()}
-    for words in currency_words:
-        phrases.setdefault(tuple(words.split()), set()).add("currency_code")
+    for phrase in currency_words:
+        phrases.setdefault(tuple(phrase.split()), set()).add("currency_code")
     known = {w for p in phrases for w in p} | set(stems)
     return Vocabulary(
         phrases={k: frozenset(v) for k, v in phrases.items()},
@@ -236,7 +237,7 @@ def read_header(index: int, header: str) -> ColumnReading:
     tokens = tokens_of(header)
     concepts = frozenset(c for t in tokens for c in t.concepts)
     words = tuple(t.text for t in tokens)
-    base = {"index": index, "header": header, "words": words, "concepts": concepts}
+    base: dict[str, Any] = {"index": index, "header": header, "words": words, "concepts": concepts}
     party = _party_reading(tokens, concepts)
     if party is not None:
         return ColumnReading(**base, **party)

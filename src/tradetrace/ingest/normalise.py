@@ -569,10 +569,9 @@ def _utc_offsets(zone: str | None) -> tuple[int, int]:
     if not zone:
         return (0, 0)
     tz = ZoneInfo(zone)
-    return tuple(  # type: ignore[return-value]
-        int(dt.datetime(2024, month, 15, 12, tzinfo=tz).utcoffset().total_seconds() // 60)
-        for month in (1, 7)
-    )
+    offsets = [dt.datetime(2024, month, 15, 12, tzinfo=tz).utcoffset() for month in (1, 7)]
+    january, july = (0 if o is None else int(o.total_seconds() // 60) for o in offsets)
+    return (january, july)
 
 
 def _row_date(date: ir.DateValue, period: ir.DateValue, granularity: str) -> ir.DateValue:

@@ -135,7 +135,9 @@ class _ClosingGzipFile(gzip.GzipFile):
             super().close()
         finally:
             if raw is not None:
-                raw.close()
+                # typeshed types ``fileobj`` as a read/write protocol without close(); ours is
+                # always the real file object that open_raw() returned.
+                raw.close()  # type: ignore[union-attr]
 
 
 def expand_sources(path: Path) -> list[Source]:

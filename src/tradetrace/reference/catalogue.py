@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tradetrace.errors import InputError
+from tradetrace.errors import InputError, StoreError
 from tradetrace.reference.chpl import chpl_table
 from tradetrace.reference.country_groups import UNFRIENDLY_TABLE, load_unfriendly
 from tradetrace.reference.hs import load_nomenclature, load_sections
 from tradetrace.reference.sources import (
+    DownloadError,
     FoundSource,
     download_sources,
     find_sources,
@@ -30,6 +31,8 @@ HS_EDITIONS = {"hs2022": "HS2022", "hs2017": "HS2017"}
 
 
 def reference_dir(store: Store) -> Path:
+    if not isinstance(store.path, Path):  # a Spark warehouse: no store file to sit beside
+        raise StoreError(f"{store.path}: reference data sits beside a DuckDB store file")
     return store.path.parent / f"{store.path.stem}.reference"
 
 
@@ -46,10 +49,10 @@ def update_reference(store: Store, keys: list[str] | None = None) -> list[FoundS
     """Download the official files, then reload the reference tables."""
     try:
         download_sources(reference_dir(store), keys)
-    except ValueError as exc:
+    except (DownloadError, ValueError) as exc:
         raise InputError(str(exc)) from exc
-    except OSError as exc:
-        raise InputError(f"download failed: {exc}") from exc
+    except OSError as exc:  # writing the download, not fetching it
+        raise InputError(f"{reference_dir(store)}: cannot store the download ({exc})") from exc
     return load_reference_tables(store)
 
 

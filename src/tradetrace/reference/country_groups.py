@@ -38,6 +38,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from tradetrace.store import Store
+from tradetrace.store.catalogue import REF_RU_UNFRIENDLY
 
 EU: frozenset[str] = frozenset(
     [
@@ -92,7 +93,7 @@ HUBS: dict[str, str] = {
     "RS": "Serbia",
 }
 
-UNFRIENDLY_TABLE = "ref_ru_unfriendly"
+UNFRIENDLY_TABLE = REF_RU_UNFRIENDLY
 UNFRIENDLY_SCHEMA = pa.schema(
     [("iso2", pa.string()), ("name_ru", pa.string()), ("unfriendly", pa.bool_())]
 )

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
 import json
 import os
 import shutil
 import tempfile
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +34,7 @@ from tradetrace import __version__
 __all__ = [
     "INDEX_NAME",
     "SOURCES",
+    "DownloadError",
     "FoundSource",
     "Kind",
     "Source",
@@ -295,7 +299,7 @@ def _write_index(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
     _atomic_write(dest / INDEX_NAME, lambda tmp: tmp.write_text(payload + "\n", "utf-8"))
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     """Write via a hidden temp file in the target directory, then ``os.replace``.
 
     Readers never see a half-written file, and an interrupted run leaves only a dot-file
@@ -353,7 +357,7 @@ def import_sources(data_dir: Path, dest: Path) -> list[FoundSource]:
         target = dest / rel
         stored = FoundSource(item.source, target, item.sha256, item.size)
         if not _holds(target, item):
-            _atomic_write(target, lambda tmp, src=item.path: shutil.copyfile(src, tmp))
+            _atomic_write(target, partial(shutil.copyfile, item.path))  # copyfile(src, tmp)
             copied.append(stored)
             index[item.source.key] = _entry(stored, dest, str(item.path.resolve()))
         elif index.get(item.source.key, {}).get("sha256") != item.sha256:
@@ -370,6 +374,26 @@ def urllib_fetch(url: str, dest_path: Path, timeout: float = 120.0) -> None:
     )
     with urllib.request.urlopen(request, timeout=timeout) as response, dest_path.open("wb") as fh:
         shutil.copyfileobj(response, fh, 1 << 20)
+
+
+class DownloadError(Exception):
+    """A source could not be fetched; the message names it and its address for the user."""
+
+    def __init__(self, source: Source, url: str, reason: str) -> None:
+        super().__init__(f"{source.key}: cannot download {url} ({reason})")
+        self.source, self.url, self.reason = source, url, reason
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a fetch failed, in words: ``Temporary failure…``, not ``<urlopen error […]>``."""
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):  # wraps the socket error: say that one
+        reason = exc.reason
+        return _reason(reason) if isinstance(reason, BaseException) else str(reason)
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
 
 
 def _selected(keys: Iterable[str] | None) -> list[tuple[Source, str]]:
@@ -393,7 +417,8 @@ def download_sources(
 
     ``keys=None`` means every source with a URL and ``default=True``. ``fetch(url, path)``
     writes the body to ``path``; it is injectable so tests never touch the network. A failed
-    download leaves no partial file; downloads completed before it are still indexed.
+    download raises :class:`DownloadError` naming the source and its URL, and leaves no
+    partial file; downloads completed before it are still indexed.
     """
     dest = Path(dest)
     day = today or dt.datetime.now(dt.UTC).date()
@@ -403,16 +428,15 @@ def download_sources(
         for source, url in _selected(keys):
             target = dest / source.download_path(day)
 
-            def _fetch(tmp: Path, url: str = url) -> None:
-                fetch(url, tmp)
+            def _fetch(tmp: Path, source: Source = source, url: str = url) -> None:
+                try:
+                    fetch(url, tmp)
+                except (OSError, http.client.HTTPException) as exc:
+                    raise DownloadError(source, url, _reason(exc)) from exc
                 if tmp.stat().st_size == 0:
-                    raise ValueError(f"empty download from {url}")
+                    raise DownloadError(source, url, "the server sent an empty file")
 
-            try:
-                _atomic_write(target, _fetch)
-            except Exception as exc:
-                exc.add_note(f"while downloading {source.key} from {url}")
-                raise
+            _atomic_write(target, _fetch)
             found = FoundSource(source, target, _sha256(target), target.stat().st_size)
             index[source.key] = _entry(found, dest, url)
             done.append(found)

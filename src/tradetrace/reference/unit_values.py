@@ -18,12 +18,14 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
+from tradetrace.store.catalogue import UNIT_VALUE_YARDSTICKS
+
 #: How far from its HS6's median value per kilogram a row must be to be flagged.
 FACTOR = 20.0
 #: Rows of an HS6 (valued and weighed) needed before its median is a yardstick.
 MIN_PEERS = 20
 #: Where ``resolve`` keeps the yardsticks of the store's declarations.
-YARDSTICKS_TABLE = "unit_value_yardsticks"
+YARDSTICKS_TABLE = UNIT_VALUE_YARDSTICKS
 
 
 def unit_value(rows: ir.Table) -> tuple[ir.FloatingValue, ir.StringValue]:

@@ -11,18 +11,26 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import altair as alt
 import vl_convert
 
-from tradetrace.analyse.findings import usd
+from tradetrace.formatting import money_compact
 from tradetrace.report.colours import Palette
-from tradetrace.report.formatting import event_short
+from tradetrace.report.labels import event_short
 
 __all__ = ["render_charts", "to_svg"]
 
 WIDTH = 760
-FONT = "Liberation Sans, Helvetica, Arial, sans-serif"
+# DejaVu Sans comes first: `make system` installs it, so vl-convert lays the text out with
+# the very glyphs WeasyPrint draws, and a browser without it falls back to a narrower face
+# (Helvetica, Arial), so a right-aligned axis label never outgrows the chart's box. With
+# Liberation Sans first, vl-convert measured its own built-in copy while WeasyPrint, finding
+# none installed, drew the wider DejaVu Sans and cut the labels' first letters off.
+# Noto CJK (also from `make system`) draws Hangul and Chinese names.
+FONT = "DejaVu Sans, Noto Sans CJK KR, Noto Sans CJK SC, sans-serif"
 INK = "#1f2328"
 MUTED = "#57606a"
 BAR = "#4a6fa5"
@@ -30,7 +38,7 @@ SEVERAL = "Several origins"
 SEVERAL_HUE = "#6e7781"
 MAX_BARS = 15
 USD_AXIS = "$,.3~s"  # $2.5M, $10M: short enough for an axis, exact figures are in the tables
-CONFIG = {
+CONFIG: dict[str, Any] = {
     "font": FONT,
     "background": "white",
     "padding": 8,
@@ -66,6 +74,9 @@ def to_svg(chart: alt.TopLevelMixin, name: str) -> str:
     """SVG for inlining: ids made unique per chart, sized by CSS, labelled for readers."""
     spec = chart.configure(**CONFIG).to_dict()
     svg = vl_convert.vegalite_to_svg(spec, allowed_base_urls=[])
+    # Vega hides overlapping axis labels with opacity 0; left in, a PDF's text layer would
+    # hold labels no reader sees (a search for "$3M" finding nothing on the page).
+    svg = re.sub(r'<text\b[^>]*\bopacity="0"[^>]*>[^<]*</text>', "", svg)
     svg = re.sub(r'\bid="([^"]+)"', rf'id="{name}-\1"', svg)
     svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{name}-\1)", svg)
     svg = re.sub(r'href="#([^"]+)"', rf'href="#{name}-\1"', svg)
@@ -146,7 +157,8 @@ def year_chart(ctx: dict) -> alt.LayerChart | None:
     )
     layers = [bars, *_event_layers(marks)]
     trade = ctx["words"].trade
-    return alt.layer(*layers).properties(
+    # what alt.layer builds when no layer has a facet channel (it types a FacetChart too)
+    return alt.LayerChart(layer=layers).properties(
         width=WIDTH,
         height=300,
         title=alt.Title(
@@ -164,7 +176,8 @@ def _year_rows(rows: list[dict], palette: Palette) -> list[dict]:
     for r in rows:
         key = (r["year"], palette.label(r["origin"]))
         summed[key] = summed.get(key, 0.0) + (r["value_usd"] or 0.0)
-    out, base = [], {}
+    out: list[dict] = []
+    base: dict[int, float] = {}
     for (year, label), value in sorted(summed.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])):
         if value <= 0:
             continue
@@ -194,7 +207,8 @@ def _event_layers(marks: list[dict]) -> list[alt.Chart]:
                 .mark_rule(color=INK, strokeWidth=1.5, strokeDash=[4, 3] if dashed else [1, 0])
                 .encode(x="pos:Q")
             )
-    for align, dx in (("left", 4), ("right", -4)):
+    sides: list[tuple[Literal["left", "right"], int]] = [("left", 4), ("right", -4)]
+    for align, dx in sides:
         group = [m for m in marks if m["align"] == align]
         if group:
             layers.append(
@@ -234,7 +248,7 @@ def _event_marks(events: list[dict], first: int, last: int) -> list[dict]:
 def event_chart(ctx: dict) -> alt.Chart | None:
     """Before vs after each in-period event, stacked by origin (before = period − after)."""
     palette: Palette = ctx["palette"]
-    totals = {r["country"]: r["value_usd"] for r in ctx["x"]["by_origin_country"]}
+    totals = {r.country: r.value_usd for r in ctx["x"].by_origin_country}
     order = palette.scale()[0]
     rows = []
     for event in ctx["events"]:
@@ -294,15 +308,15 @@ def supplier_chart(ctx: dict) -> alt.LayerChart | None:
     """The largest counterparties, coloured by the origin of their goods."""
     palette: Palette = ctx["palette"]
     words = ctx["words"]
-    suppliers = [s for s in ctx["x"]["by_supplier"] if s["value_usd"] > 0]
+    suppliers = [s for s in ctx["x"].by_supplier if s.value_usd > 0]
     if not suppliers:
         return None
     rows = [
         {
-            "name": s["name"],
-            "value_usd": s["value_usd"],
-            "origin": _supplier_origin(s["origin_countries"], palette),
-            "value_text": usd(s["value_usd"]),
+            "name": s.name,
+            "value_usd": s.value_usd,
+            "origin": _supplier_origin(s.origin_countries, palette),
+            "value_text": money_compact(s.value_usd),
         }
         for s in suppliers[:MAX_BARS]
     ]
@@ -329,33 +343,33 @@ def _supplier_origin(countries: list[str], palette: Palette) -> str:
 
 def category_chart(ctx: dict) -> alt.LayerChart | None:
     """Product categories by value (the category map's labels, largest first)."""
-    categories = [c for c in ctx["x"]["by_category"] if c["value_usd"] > 0]
+    categories = [c for c in ctx["x"].by_category if c.value_usd > 0]
     if not categories:
         return None
     rows = [
         {
-            "name": c["category"],
-            "value_usd": c["value_usd"],
-            "value_text": usd(c["value_usd"]),
+            "name": c.category,
+            "value_usd": c.value_usd,
+            "value_text": money_compact(c.value_usd),
         }
         for c in categories[:MAX_BARS]
     ]
     rest = categories[MAX_BARS:]
     if rest:
-        value = sum(c["value_usd"] for c in rest)
+        value = sum(c.value_usd for c in rest)
         rows.append(
             {
                 "name": f"{len(rest)} other categories",
                 "value_usd": value,
-                "value_text": usd(value),
+                "value_text": money_compact(value),
             }
         )
     return _hbar(
-        rows, title=f"Product categories ({ctx['x']['categories']} map)", color=alt.value(BAR)
+        rows, title=f"Product categories ({ctx['x'].categories} map)", color=alt.value(BAR)
     )
 
 
-def _hbar(rows: list[dict], title: str, color: alt.Color | dict) -> alt.LayerChart:
+def _hbar(rows: list[dict], title: str, color: alt.Color | Mapping[str, Any]) -> alt.LayerChart:
     """Horizontal bars, longest first, each labelled with its value."""
     order = [r["name"] for r in rows]
     base = alt.Chart(alt.Data(values=rows)).encode(
@@ -369,4 +383,7 @@ def _hbar(rows: list[dict], title: str, color: alt.Color | dict) -> alt.LayerCha
     )
     bars = base.mark_bar(height={"band": 0.72}).encode(color=color)
     text = base.mark_text(align="left", dx=4, fontSize=10.5, color=INK).encode(text="value_text:N")
-    return alt.layer(bars, text).properties(width=WIDTH - 260, height=24 * len(rows), title=title)
+    # what alt.layer builds when no layer has a facet channel (it types a FacetChart too)
+    return alt.LayerChart(layer=[bars, text]).properties(
+        width=WIDTH - 260, height=24 * len(rows), title=title
+    )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tradetrace.report.formatting import country_label
+from tradetrace.analyse.results import ExposureResult
+from tradetrace.formatting import country_label
 
 __all__ = ["OTHER", "UNKNOWN", "Palette"]
 
@@ -38,8 +39,8 @@ class Palette:
     named: tuple[str, ...]
 
     @classmethod
-    def for_exposure(cls, exposure: dict) -> Palette:
-        ranked = [r["country"] for r in exposure["by_origin_country"] if r["country"]]
+    def for_exposure(cls, exposure: ExposureResult) -> Palette:
+        ranked = [r.country for r in exposure.by_origin_country if r.country]
         return cls(tuple(ranked[: len(HUES)]))
 
     def label(self, iso2: str | None) -> str:

@@ -8,27 +8,28 @@ Markdown alike.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from tradetrace import __version__
-from tradetrace.analyse.findings import HHI_BANDS, period_text
+from tradetrace.analyse.findings import hhi_band
+from tradetrace.analyse.results import ContinuedAfterDesignation, ExposureResult
 from tradetrace.analyse.target import entity_matches
+from tradetrace.formatting import (
+    ADDS_UP_NOTE,
+    money,
+    period_text,
+    share,
+    whole_dollar_grid,
+    whole_dollars,
+)
 from tradetrace.reference.country_groups import HUBS
 from tradetrace.reference.unit_values import FACTOR
 from tradetrace.report import queries
 from tradetrace.report.colours import Palette
-from tradetrace.report.formatting import (
-    event_label,
-    event_short,
-    explain_match,
-    list_label,
-    money,
-    share,
-    slug,
-)
+from tradetrace.report.labels import event_label, event_short, explain_match, list_label, slug
+from tradetrace.roles import role
 from tradetrace.store import Store
 
-__all__ = ["EVIDENCE_SAMPLE", "Words", "build_context"]
+__all__ = ["EVIDENCE_SAMPLE", "build_context"]
 
 #: Declarations per finding shown line by line; all ids are listed regardless.
 EVIDENCE_SAMPLE = 5
@@ -48,45 +49,30 @@ GROUP_SOURCES = {
 }
 
 
-@dataclass(frozen=True)
-class Words:
-    """Nouns for the target's role (an exporter's counterparties are its buyers)."""
-
-    role: str
-
-    @property
-    def trade(self) -> str:
-        return "Imports" if self.role == "importer" else "Exports"
-
-    @property
-    def party(self) -> str:
-        return "supplier" if self.role == "importer" else "buyer"
-
-    @property
-    def parties(self) -> str:
-        return f"{self.party}s"
-
-
-def build_context(store: Store, exposure: dict, generated: dt.datetime | None = None) -> dict:
+def build_context(
+    store: Store, exposure: ExposureResult, generated: dt.datetime | None = None
+) -> dict:
     """The template context: the exposure plus the store's extra figures and explanations."""
     generated = generated or dt.datetime.now(dt.UTC).replace(microsecond=0)
     palette = Palette.for_exposure(exposure)
     year_origin = queries.year_by_origin(store, exposure)
     return {
         "x": exposure,
-        "words": Words(exposure["role"]),
+        "words": role(exposure.role),
         "palette": palette,
-        "period_words": period_text(exposure["period"]["from"], exposure["period"]["to"]),
+        "period_words": period_text(exposure.period.start, exposure.period.end),
         "aliases": _aliases(exposure),
         "findings": _findings(exposure),
         "events": _events(exposure),
         "year_origin": year_origin,
         "year_table": _year_table(year_origin, palette),
         "hhi_bands": {
-            key: _hhi_band(exposure["concentration"][key])
-            for key in ("hhi_supplier", "hhi_country")
+            "hhi_supplier": _hhi_band(exposure.concentration.hhi_supplier),
+            "hhi_country": _hhi_band(exposure.concentration.hhi_country),
         },
         "matrix": _matrix(queries.origin_dispatch(store, exposure)),
+        "after_designation": [_after_designation(c) for c in exposure.continued_after_designation],
+        "adds_up_note": ADDS_UP_NOTE,
         "sanctions": _sanctions(store, exposure),
         "evidence": _evidence(store, exposure),
         "hubs": HUBS,
@@ -97,24 +83,24 @@ def build_context(store: Store, exposure: dict, generated: dt.datetime | None = 
     }
 
 
-def _aliases(exposure: dict) -> list[dict]:
+def _aliases(exposure: ExposureResult) -> list:
     """Aliases other than the canonical name (which the title already shows)."""
-    name = exposure["target"]["name"]
-    return [a for a in exposure["target"]["aliases"] if a["name"] != name]
+    return [a for a in exposure.target.aliases if a.name != exposure.target.name]
 
 
-def _findings(exposure: dict) -> list[dict]:
+def _findings(exposure: ExposureResult) -> list[dict]:
     return [
-        {**f, "number": n, "slug": slug(f["id"]), "anchor": f"evidence-{slug(f['id'])}"}
-        for n, f in enumerate(exposure["findings"], start=1)
+        {**f.model_dump(), "number": n, "slug": slug(f.id), "anchor": f"evidence-{slug(f.id)}"}
+        for n, f in enumerate(exposure.findings, start=1)
     ]
 
 
-def _events(exposure: dict) -> list[dict]:
-    """Events with their labels, and where a chart should draw them."""
-    start, end = exposure["period"]["from"], exposure["period"]["to"]
+def _events(exposure: ExposureResult) -> list[dict]:
+    """Events with their labels, and where a chart should draw them (dates as ISO text)."""
+    period = exposure.to_json()["period"]
+    start, end = period["from"], period["to"]
     out = []
-    for event in exposure["events"]:
+    for event in (e.to_json() for e in exposure.events):
         if event["in_period"]:
             placement = "inside"
         elif start and event["date"] < start:
@@ -147,7 +133,8 @@ def _rates(event: dict, start: str | None, end: str | None) -> dict:
 
 
 def _year_table(rows: list[dict], palette: Palette) -> dict:
-    """Year × origin (the chart's legend labels as columns), with the year's total."""
+    """Year × origin (the chart's legend labels as columns), with the year's total, in
+    whole dollars that add up across and down (see :func:`whole_dollar_grid`)."""
     years: dict[int, dict[str, float]] = {}
     for r in rows:
         cells = years.setdefault(r["year"], {})
@@ -155,40 +142,61 @@ def _year_table(rows: list[dict], palette: Palette) -> dict:
         cells[label] = cells.get(label, 0.0) + (r["value_usd"] or 0.0)
     used = {label for cells in years.values() for label, v in cells.items() if v}
     columns = [label for label in palette.scale()[0] if label in used]
+    ordered = sorted(years.items())
+    grid = whole_dollar_grid([[cells.get(c, 0.0) for c in columns] for _, cells in ordered])
     return {
         "columns": columns,
-        "totals": {c: sum(cells.get(c, 0.0) for cells in years.values()) for c in columns},
+        "totals": {c: sum(row[i] for row in grid) for i, c in enumerate(columns)},
+        "total": sum(map(sum, grid)),
         "colours": dict(zip(*palette.scale(), strict=True)),
         "rows": [
-            {"year": year, "cells": cells, "total": sum(cells.values())}
-            for year, cells in sorted(years.items())
+            {"year": year, "cells": dict(zip(columns, row, strict=True)), "total": sum(row)}
+            for (year, _), row in zip(ordered, grid, strict=True)
         ],
     }
 
 
 def _hhi_band(value: float | None) -> str:
     """The merger-guideline band; the exposure gives no index when nothing is declared."""
-    if value is None:
-        return "not measurable: none declared"
-    return next(label for floor, label in HHI_BANDS if value >= floor)
+    return "not measurable: none declared" if value is None else hhi_band(value)
 
 
 def _matrix(rows: list[dict]) -> dict:
-    """Origin (rows) × dispatch (columns), both ordered by value, with hub columns flagged."""
+    """Origin (rows) × dispatch (columns), both ordered by value, with hub columns flagged,
+    in whole dollars that add up across and down (see :func:`whole_dollar_grid`)."""
     origins = _ranked(rows, "origin")
     dispatches = _ranked(rows, "dispatch")
-    cells = {(r["origin"], r["dispatch"]): r for r in rows}
-    peak = max((r["value_usd"] for r in rows), default=0.0)
+    found = {(r["origin"], r["dispatch"]): r for r in rows}
+    grid = whole_dollar_grid(
+        [
+            [found[o, d]["value_usd"] if (o, d) in found else 0.0 for d in dispatches]
+            for o in origins
+        ]
+    )
+    cells = {
+        (o, d): {**found[o, d], "value_usd": grid[i][j]}
+        for i, o in enumerate(origins)
+        for j, d in enumerate(dispatches)
+        if (o, d) in found
+    }
     return {
         "origins": origins,
         "dispatches": dispatches,
         "cells": cells,
-        "peak": peak,
+        "peak": max((r["value_usd"] for r in rows), default=0.0),
         "hub": {d: d in HUBS for d in dispatches},
-        "row_total": {o: sum(r["value_usd"] for r in rows if r["origin"] == o) for o in origins},
-        "col_total": {
-            d: sum(r["value_usd"] for r in rows if r["dispatch"] == d) for d in dispatches
-        },
+        "row_total": {o: sum(grid[i]) for i, o in enumerate(origins)},
+        "col_total": {d: sum(row[j] for row in grid) for j, d in enumerate(dispatches)},
+        "total": sum(map(sum, grid)),
+    }
+
+
+def _after_designation(continued: ContinuedAfterDesignation) -> dict:
+    """A designation's counterparties after it, in whole dollars adding up to its total."""
+    values = whole_dollars([s.value_usd for s in continued.suppliers], continued.value_usd)
+    return {
+        "suppliers": list(zip(continued.suppliers, values, strict=True)),
+        "total": sum(values),
     }
 
 
@@ -199,68 +207,68 @@ def _ranked(rows: list[dict], key: str) -> list[str | None]:
     return sorted(totals, key=lambda k: (-totals[k], k or "~"))
 
 
-def _sanctions(store: Store, exposure: dict) -> dict:
+def _sanctions(store: Store, exposure: ExposureResult) -> dict:
     """The target's matches and every listed counterparty's, each explained in words."""
-    target_id = exposure["target"]["entity_id"]
-    listed = [s for s in exposure["by_supplier"] if s["listings"]]
-    rows = entity_matches(store, [target_id, *(s["entity_id"] for s in listed)])
-    for row in rows:
-        row["why"] = explain_match(row["explanation"])
-        row["designated_by"] = list_label(row["list"])
-    after = exposure["listed_counterparties"]
+    target_id = exposure.target.entity_id
+    listed = [s for s in exposure.by_supplier if s.listings and s.entity_id]
+    rows = [
+        {**m.model_dump(), "why": explain_match(m.explanation), "designated_by": list_label(m.list)}
+        for m in entity_matches(store, [target_id, *(s.entity_id for s in listed if s.entity_id)])
+    ]
+    after = exposure.listed_counterparties
     parties = [
         {
-            **s,
-            "matches": [r for r in rows if r["entity_id"] == s["entity_id"]],
-            "after": [a for a in after if a["entity_id"] == s["entity_id"]],
+            **s.model_dump(),
+            "matches": [r for r in rows if r["entity_id"] == s.entity_id],
+            "after": [a for a in after if a.entity_id == s.entity_id],
         }
         for s in listed
     ]
     return {
         "target": [r for r in rows if r["entity_id"] == target_id],
         "parties": parties,
-        "screened_parties": len(exposure["by_supplier"]),
+        "screened_parties": len(exposure.by_supplier),
     }
 
 
-def _evidence(store: Store, exposure: dict) -> list[dict]:
+def _evidence(store: Store, exposure: ExposureResult) -> list[dict]:
     """Per finding: all its declaration ids, and the first few read line by line."""
-    sample = {f["id"]: f["evidence"][:EVIDENCE_SAMPLE] for f in exposure["findings"]}
+    sample = {f.id: f.evidence[:EVIDENCE_SAMPLE] for f in exposure.findings}
     lines = queries.evidence_lines(store, exposure, [i for ids in sample.values() for i in ids])
     by_declaration: dict[str, list[dict]] = {}
     for line in lines:
         by_declaration.setdefault(line["declaration_id"], []).append(line)
     return [
         {
-            **f,
+            **f.model_dump(),
             "number": n,
-            "anchor": f"evidence-{slug(f['id'])}",
-            "sample": [line for i in sample[f["id"]] for line in by_declaration.get(i, [])],
-            "sampled": len(sample[f["id"]]),
+            "anchor": f"evidence-{slug(f.id)}",
+            "sample": [line for i in sample[f.id] for line in by_declaration.get(i, [])],
+            "sampled": len(sample[f.id]),
         }
-        for n, f in enumerate(exposure["findings"], start=1)
+        for n, f in enumerate(exposure.findings, start=1)
     ]
 
 
-def _methodology(exposure: dict) -> list[dict]:
+def _methodology(exposure: ExposureResult) -> list[dict]:
     """The caveats a reader needs, as plain sentences (docs/exposure.md has the detail)."""
     hubs = ", ".join(HUBS.values())
-    flagged = exposure.get("unit_value_flagged") or {}
+    flagged = exposure.unit_value_flagged
     extra = []
-    if exposure.get("aggregate_rows"):
+    if exposure.aggregate_rows:
         extra.append((
             "Monthly aggregates",
-            f"{exposure['aggregate_rows']:,} of the rows behind these figures are a trade-data "
+            f"{exposure.aggregate_rows:,} of the rows behind these figures are a trade-data "
             "vendor's monthly aggregates (one row per importer, supplier, goods code and month, "
             "dated the first of its month), not customs declarations: they are counted apart, "
             "dates are known to the month only, and a figure built on them cannot be traced to "
             "single declarations.",
         ))  # fmt: skip
-    if flagged.get("rows"):
+    if flagged.rows:
         extra.append((
             "Unusual unit values",
-            f"{flagged['rows']:,} rows worth {money(flagged['value_usd'])} "
-            f"({share(flagged['share'])} of the total) have a value per kilogram (else per "
+            f"{flagged.rows:,} rows worth {money(flagged.value_usd)} "
+            f"({share(flagged.share)} of the total) have a value per kilogram (else per "
             f"unit) more than {FACTOR:g} times above or below the median of their HS subheading "
             "in the store: a currency misread, a typo or a unit price summed as a total is "
             "likely. They are kept in every figure.",
@@ -271,14 +279,18 @@ def _methodology(exposure: dict) -> list[dict]:
             "Coverage",
             "Customs records are partial: a declaration absent from the data is not a shipment "
             'that did not happen. Every sum is therefore a lower bound ("at least"), and '
-            "figures are rounded down: to $0.1M in the findings, to the dollar in the tables.",
+            "figures are rounded down: to $0.1M in the findings, to the dollar in the tables. "
+            "A table with a total row (by year, origin × dispatch, after a designation) rounds "
+            "its cells so that they add up to the total printed: each is rounded down, then the "
+            "dollars left over go to the cells with the largest remainders, so a cell may read "
+            "one dollar above its own rounded-down value.",
         ),
         (
             "Values",
             "Values are the declared customs value in USD (declared, or converted at the ECB "
             "reference rate of the declaration date, else HMRC's monthly customs rate). Rows "
             "without a USD value (a currency with no rate, or none named) count as rows and add "
-            f"nothing ({exposure['unvalued_lines']:,} such rows here).",
+            f"nothing ({exposure.unvalued_lines:,} such rows here).",
         ),
         (
             "Scope",
@@ -323,7 +335,7 @@ def _methodology(exposure: dict) -> list[dict]:
         ),
         (
             "Categories and CHPL",
-            f"Categories follow the {exposure['categories']!r} map of HS prefixes (longest prefix "
+            f"Categories follow the {exposure.categories!r} map of HS prefixes (longest prefix "
             "wins). CHPL goods are HS6 codes on the Common High Priority List of 2024-02-23.",
         ),
         (
@@ -334,7 +346,7 @@ def _methodology(exposure: dict) -> list[dict]:
             "them, so the index is a lower bound.",
         ),
     ]
-    if exposure["synthetic"]:
+    if exposure.synthetic:
         items.insert(
             0,
             (

@@ -9,31 +9,26 @@ uses (DuckDB today, Spark later).
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import ibis.expr.types as ir
 
+from tradetrace.analyse.results import ExposureResult
+from tradetrace.roles import role
 from tradetrace.store import Store
 
 __all__ = ["evidence_lines", "origin_dispatch", "year_by_origin"]
 
-SIDES = {
-    "importer": ("importer_entity_id", "exporter_entity_id"),
-    "exporter": ("exporter_entity_id", "importer_entity_id"),
-}
 
-
-def _own_lines(store: Store, exposure: dict) -> ir.Table:
+def _own_lines(store: Store, exposure: ExposureResult) -> ir.Table:
     """The target's lines on its role's side, with the counterparty as ``party_id``.
 
     ``value_usd`` stays null where the value is unknown: the evidence tables show it as
     unknown, not as $0; the sums use :func:`_usd`.
     """
     d = store.table("resolved_declarations")
-    own, other = SIDES[exposure["role"]]
-    t = d.filter(d[own] == exposure["target"]["entity_id"])
-    return t.mutate(party_id=t[other])
+    side = role(exposure.role)
+    t = d.filter(d[side.entity_column] == exposure.target.entity_id)
+    return t.mutate(party_id=t[side.counterpart_column])
 
 
 def _usd(t: ir.Table) -> ir.Scalar:
@@ -41,16 +36,16 @@ def _usd(t: ir.Table) -> ir.Scalar:
     return t.value_usd.sum().fill_null(0.0)
 
 
-def _in_period(t: ir.Table, exposure: dict) -> ir.Table:
-    start, end = exposure["period"]["from"], exposure["period"]["to"]
+def _in_period(t: ir.Table, exposure: ExposureResult) -> ir.Table:
+    start, end = exposure.period.start, exposure.period.end
     if start:
-        t = t.filter(t.date >= dt.date.fromisoformat(start))
+        t = t.filter(t.date >= start)
     if end:
-        t = t.filter(t.date <= dt.date.fromisoformat(end))
+        t = t.filter(t.date <= end)
     return t
 
 
-def year_by_origin(store: Store, exposure: dict) -> list[dict]:
+def year_by_origin(store: Store, exposure: ExposureResult) -> list[dict]:
     """``[{year, origin, value_usd}]`` within the period: the stacked yearly chart."""
     t = _in_period(_own_lines(store, exposure), exposure)
     grouped = (
@@ -61,7 +56,7 @@ def year_by_origin(store: Store, exposure: dict) -> list[dict]:
     return store.to_arrow(grouped).to_pylist()
 
 
-def origin_dispatch(store: Store, exposure: dict) -> list[dict]:
+def origin_dispatch(store: Store, exposure: ExposureResult) -> list[dict]:
     """``[{origin, dispatch, value_usd, declarations}]``: the full matrix, diagonal included."""
     t = _in_period(_own_lines(store, exposure), exposure)
     grouped = (
@@ -72,7 +67,9 @@ def origin_dispatch(store: Store, exposure: dict) -> list[dict]:
     return store.to_arrow(grouped).to_pylist()
 
 
-def evidence_lines(store: Store, exposure: dict, declaration_ids: list[str]) -> list[dict]:
+def evidence_lines(
+    store: Store, exposure: ExposureResult, declaration_ids: list[str]
+) -> list[dict]:
     """Every line of the target in these declarations, with the counterparty's name.
 
     Not bounded by the period: the designation finding cites deliveries after it.

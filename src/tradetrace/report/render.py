@@ -12,10 +12,12 @@ from functools import cache
 
 import jinja2
 
+from tradetrace import formatting
 from tradetrace.analyse.exposure import ExposureOptions, exposure
+from tradetrace.analyse.results import ExposureResult
 from tradetrace.errors import InputError, TradetraceError
-from tradetrace.report import formatting
 from tradetrace.report.context import build_context
+from tradetrace.report.labels import list_short
 from tradetrace.store import Store
 
 __all__ = ["MEDIA_TYPES", "REPORT_FORMATS", "render_exposure", "render_report"]
@@ -42,7 +44,7 @@ def render_report(
     return render_exposure(store, exposure(store, target, options), fmt)
 
 
-def render_exposure(store: Store, exposure: dict, fmt: str = "html") -> bytes:
+def render_exposure(store: Store, exposure: ExposureResult, fmt: str = "html") -> bytes:
     """The report of an exposure already computed (the store supplies the extra figures)."""
     _check_format(fmt)
     if fmt == "json":
@@ -58,12 +60,12 @@ def _check_format(fmt: str) -> None:
         raise InputError(f"report format {fmt!r}: expected one of {', '.join(REPORT_FORMATS)}")
 
 
-def exposure_json(exposure: dict) -> bytes:
+def exposure_json(exposure: ExposureResult) -> bytes:
     """Byte for byte what ``tradetrace exposure --json`` prints."""
-    return json.dumps(exposure, ensure_ascii=False, indent=2).encode("utf-8")
+    return json.dumps(exposure.to_json(), ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def html(store: Store, exposure: dict) -> str:
+def html(store: Store, exposure: ExposureResult) -> str:
     from tradetrace.report.charts import render_charts  # altair is slow to import
 
     ctx = build_context(store, exposure)
@@ -71,7 +73,7 @@ def html(store: Store, exposure: dict) -> str:
     return _environment("html").get_template("report.html.j2").render(ctx)
 
 
-def markdown(store: Store, exposure: dict) -> str:
+def markdown(store: Store, exposure: ExposureResult) -> str:
     ctx = build_context(store, exposure)
     return _environment("md").get_template("report.md.j2").render(ctx)
 
@@ -104,7 +106,7 @@ def _environment(kind: str) -> jinja2.Environment:
         hhi=formatting.hhi,
         plural=formatting.plural,
         country=formatting.country_label,
-        list_short=formatting.list_short,
+        list_short=list_short,
         cell=_md_cell,
     )
     return env

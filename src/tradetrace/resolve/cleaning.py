@@ -115,8 +115,8 @@ def _legal_form_words() -> frozenset[str]:
     phrases = [alias for aliases in LEGAL_FORMS.values() for alias in aliases]
     words = {w for phrase in phrases for w in _words(phrase)}
     vocabulary = _vocabulary()
-    phrases = (*vocabulary["suffix_forms"], *vocabulary["legal_words"])
-    extra = {w for phrase in phrases for w in phrase}
+    word_tuples = (*vocabulary["suffix_forms"], *vocabulary["legal_words"])
+    extra = {w for phrase in word_tuples for w in phrase}
     return frozenset(words | extra)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -128,7 +129,7 @@ def read_records(path: Path) -> tuple[pa.Table, dict[str, str]]:
     return records_table(rows), truth
 
 
-def _pick(header: list[str], options: tuple[str, ...], path: Path, what: str) -> str:
+def _pick(header: Sequence[str], options: tuple[str, ...], path: Path, what: str) -> str:
     for option in options:
         if option in header:
             return option

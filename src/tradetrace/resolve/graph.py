@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from stdnum import lei
 from stdnum.ru import inn, ogrn
@@ -185,9 +186,9 @@ def cluster(
         raise ValueError("a link has no match probability (NaN)")
     names = sorted(set(nodes))
     index = {name: i for i, name in enumerate(names)}
-    xs = list(map(index.get, [a for a, _, _ in links]))
-    ys = list(map(index.get, [b for _, b, _ in links]))
-    if None in xs or None in ys:  # endpoints missing from ``nodes``: index them too
+    found_xs = list(map(index.get, [a for a, _, _ in links]))
+    found_ys = list(map(index.get, [b for _, b, _ in links]))
+    if None in found_xs or None in found_ys:  # endpoints missing from ``nodes``: index them too
         ids = set(names)
         ids.update([a for a, _, _ in links])
         ids.update([b for _, b, _ in links])
@@ -195,7 +196,9 @@ def cluster(
         index = {name: i for i, name in enumerate(names)}
         xs = list(map(index.__getitem__, [a for a, _, _ in links]))
         ys = list(map(index.__getitem__, [b for _, b, _ in links]))
-    del links
+    else:  # every endpoint is indexed: no None in either list
+        xs, ys = cast(list[int], found_xs), cast(list[int], found_ys)
+    del links, found_xs, found_ys
 
     uf = _UnionFind(len(names))
     _apply_judgements(uf, index, judgements)

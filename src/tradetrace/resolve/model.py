@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 
 #: Prior probability that two random party records are the same firm.
 PRIOR = 1e-4
@@ -82,7 +83,10 @@ def register_jaro_winkler(spark) -> None:
 
     # Spark reads the pandas types from the annotations, which this module keeps as text
     similarity.__annotations__ = {"a": pd.Series, "b": pd.Series, "return": pd.Series}
-    spark.udf.register(JARO_WINKLER, pandas_udf(similarity, "double"))
+    # pyspark's stubs only know the pre-3.0 form with an explicit functionType, not the
+    # type-hinted one (function, return type) that Spark documents and this uses.
+    udf = pandas_udf(similarity, "double")  # type: ignore[call-overload]
+    spark.udf.register(JARO_WINKLER, udf)
 
 
 def _either(column: str, alt: str, op: str = "=") -> str:
@@ -245,8 +249,8 @@ def settings() -> SettingsCreator:
             block_on("name_skeleton"),
             block_on("name_compact"),
             block_on("name_base"),
-            "l.name_key = r.alt_key",
-            "l.alt_key = r.name_key",
+            CustomRule("l.name_key = r.alt_key"),  # what splink makes of a plain SQL string
+            CustomRule("l.alt_key = r.name_key"),
             block_on("alt_key"),
             block_on("id_key"),
             block_on("address_key"),
@@ -303,17 +307,24 @@ def score(features: pa.Table, threshold: float = THRESHOLD, spark=None) -> Score
     return ScoredPairs(_evidence(table))
 
 
+#: The scored pairs' columns, as :func:`_evidence` writes them.
+PAIRS_SCHEMA = pa.schema(
+    [
+        ("party_a", pa.string()),
+        ("party_b", pa.string()),
+        ("match_probability", pa.float64()),
+        ("match_weight", pa.float64()),
+        *[
+            field
+            for c in COMPARISONS
+            for field in ((f"{c}_level", pa.string()), (f"{c}_weight", pa.float64()))
+        ],
+    ]
+)
+
+
 def _empty() -> pa.Table:
-    return pa.table(
-        {
-            "party_a": pa.array([], pa.string()),
-            "party_b": pa.array([], pa.string()),
-            "match_probability": pa.array([], pa.float64()),
-            "match_weight": pa.array([], pa.float64()),
-            **{f"{c}_level": pa.array([], pa.string()) for c in COMPARISONS},
-            **{f"{c}_weight": pa.array([], pa.float64()) for c in COMPARISONS},
-        }
-    )
+    return PAIRS_SCHEMA.empty_table()
 
 
 #: Decimals kept of weights and probabilities: the engines compute logarithms of term

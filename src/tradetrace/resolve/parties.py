@@ -24,8 +24,9 @@ from tradetrace.resolve.cleaning import (
 )
 from tradetrace.resolve.identifiers import identifier_key, normalise_inn, split_inn_kpp
 from tradetrace.resolve.names import GENERIC_WORDS, NameForms, analyse_name, script_of
+from tradetrace.roles import ROLE_NAMES
+from tradetrace.roles import role as as_role
 
-ROLES = ("importer", "exporter")
 PARTY_FIELDS = ("name", "identifier", "address", "country")
 _ADDRESS_NOISE = re.compile(r"[^0-9A-Z]+")
 
@@ -61,7 +62,7 @@ def side(declarations: ir.Table, role: str) -> ir.Table:
     """One role's party columns, with the party id, the other spelling of its name
     (``*_name_alt``), its counterpart and the country its goods came from or went to."""
     d = declarations
-    other = "exporter" if role == "importer" else "importer"
+    other = as_role(role).other.name
     cols = {f: d[f"{role}_{f if f != 'identifier' else 'id'}"] for f in PARTY_FIELDS}
     # a foreign party's trade country: where an importer's supplier dispatched from (else
     # the origin), where an exporter's buyer received; weak evidence, never its country
@@ -85,7 +86,7 @@ def party_records(declarations: ir.Table) -> ir.Table:
     """Distinct party records with how often each appears in each role, and (for
     comparison only) one other spelling, one counterpart and one trade country of each:
     the greatest, so every engine and run picks the same."""
-    both = ibis.union(*[side(declarations, role) for role in ROLES])
+    both = ibis.union(*[side(declarations, role) for role in ROLE_NAMES])
     both = both.filter(both.name.notnull() | both.identifier.notnull())
     return both.group_by(["party_id", *PARTY_FIELDS]).aggregate(
         importer_lines=(both.role == "importer").sum(),

@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from tradetrace.resolve.ids import Retired
 from tradetrace.store import Store
+from tradetrace.store.catalogue import ENTITY_REDIRECTS
 
 __all__ = [
     "REDIRECTS_SCHEMA",
@@ -39,7 +40,7 @@ __all__ = [
     "write_redirects",
 ]
 
-REDIRECTS_TABLE = "entity_redirects"
+REDIRECTS_TABLE = ENTITY_REDIRECTS
 REDIRECTS_SCHEMA = ibis.schema(
     {"old_id": "string", "new_id": "string", "reason": "string", "at": "string"}
 )

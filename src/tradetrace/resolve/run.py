@@ -23,11 +23,12 @@ import re
 from dataclasses import asdict, dataclass
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tradetrace.errors import InputError
-from tradetrace.reference.unit_values import YARDSTICKS_TABLE, yardsticks
+from tradetrace.reference.unit_values import yardsticks
 from tradetrace.resolve.graph import Judgement, cluster, entity_ids
 from tradetrace.resolve.ids import Retired, keep_ids
 from tradetrace.resolve.judgements import judgement_rows, judgements_from_rows
@@ -35,6 +36,16 @@ from tradetrace.resolve.model import THRESHOLD, score
 from tradetrace.resolve.parties import FEATURE_COLUMNS, features, party_key, party_records
 from tradetrace.resolve.redirects import successor, write_redirects
 from tradetrace.store import Store
+from tradetrace.store.catalogue import (
+    DECLARATION_ENTITIES,
+    DECLARATIONS,
+    ENTITIES,
+    ENTITY_LINKS,
+    JUDGEMENTS,
+    PARTIES,
+    RESOLVED_DECLARATIONS,
+    UNIT_VALUE_YARDSTICKS,
+)
 
 JUDGEMENTS_SCHEMA = ibis.schema(
     {"a": "string", "b": "string", "same": "boolean", "who": "string", "at": "string",
@@ -54,7 +65,7 @@ class ResolveResult:
 
 def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
     """Score every party record pair the blocking proposes, cluster, and write entities."""
-    records = store.to_arrow(party_records(store.table("declarations")))
+    records = store.to_arrow(party_records(store.table(DECLARATIONS)))
     with store.idle():
         feats = features(records)
         pairs = score(feats, threshold, spark=store.spark).table
@@ -63,11 +74,11 @@ def resolve(store: Store, threshold: float = THRESHOLD) -> ResolveResult:
 
 def recluster(store: Store) -> ResolveResult:
     """Re-cluster from the stored pairs (after a judgement): no re-scoring needed."""
-    parties = store.table("parties")
+    parties = store.table(PARTIES)
     records = store.to_arrow(parties.select(*[c for c in _RECORD_COLUMNS if c in parties.columns]))
     stored = [c for c in FEATURE_COLUMNS[1:] if c in parties.columns]  # older runs: fewer
     feats = store.to_arrow(parties.select(parties.party_id.name("unique_id"), *stored))
-    pairs = store.to_arrow(store.table("entity_links").drop("used"))
+    pairs = store.to_arrow(store.table(ENTITY_LINKS).drop("used"))
     return _write(store, records, feats, pairs)
 
 
@@ -78,15 +89,15 @@ _RECORD_COLUMNS = (
 
 
 def judgements(store: Store) -> list[Judgement]:
-    if not store.has_table("judgements"):
+    if not store.has_table(JUDGEMENTS):
         return []
-    return judgements_from_rows(store.to_arrow(store.table("judgements")).to_pylist())
+    return judgements_from_rows(store.to_arrow(store.table(JUDGEMENTS)).to_pylist())
 
 
 def add_judgement(store: Store, judgement: Judgement) -> None:
-    if not store.has_table("judgements"):
-        store.create_table("judgements", JUDGEMENTS_SCHEMA)
-    store.insert("judgements", pa.Table.from_pylist(judgement_rows([judgement])))
+    if not store.has_table(JUDGEMENTS):
+        store.create_table(JUDGEMENTS, JUDGEMENTS_SCHEMA)
+    store.insert(JUDGEMENTS, pa.Table.from_pylist(judgement_rows([judgement])))
 
 
 def _write(store: Store, records: pa.Table, feats: pa.Table, pairs: pa.Table) -> ResolveResult:
@@ -99,24 +110,12 @@ def _write(store: Store, records: pa.Table, feats: pa.Table, pairs: pa.Table) ->
     )
     representative = cluster(nodes, links, judgements(store))
     entity_of, retired = _entity_ids(records, feats, representative, _previous_ids(store))
-    parties = _parties_table(records, feats, entity_of)
-    links_used = pairs.append_column(
-        "used",
-        pa.array(
-            [
-                entity_of[a] == entity_of[b]
-                for a, b in zip(
-                    pairs["party_a"].to_pylist(), pairs["party_b"].to_pylist(), strict=True
-                )
-            ],
-            pa.bool_(),
-        ),
-    )
+    parties = parties_table(records, feats, entity_of)
     entities = _entities_table(parties)
     with store.atomic():
-        store.replace_table("parties", parties)
-        store.replace_table("entity_links", links_used)
-        store.replace_table("entities", entities)
+        store.replace_table(PARTIES, parties)
+        store.replace_table(ENTITY_LINKS, links_table(pairs, entity_of))
+        store.replace_table(ENTITIES, entities)
         write_redirects(store, retired, set(entity_of.values()), now())
         _link_declarations(store)
     return ResolveResult(
@@ -162,9 +161,9 @@ def _entity_ids(
 
 def _previous_ids(store: Store) -> dict[str, str]:
     """party → entity id as the last run left them ({} before the first run)."""
-    if not store.has_table("parties") or "entity_id" not in store.table("parties").columns:
+    if not store.has_table(PARTIES) or "entity_id" not in store.table(PARTIES).columns:
         return {}
-    rows = store.to_arrow(store.table("parties").select("party_id", "entity_id"))
+    rows = store.to_arrow(store.table(PARTIES).select("party_id", "entity_id"))
     return {
         party: eid
         for party, eid in zip(
@@ -174,7 +173,8 @@ def _previous_ids(store: Store) -> dict[str, str]:
     }
 
 
-def _parties_table(records: pa.Table, feats: pa.Table, entity_of: dict[str, str]) -> pa.Table:
+def parties_table(records: pa.Table, feats: pa.Table, entity_of: dict[str, str]) -> pa.Table:
+    """``parties``: the records, their features and their entity."""
     table = records
     for name in feats.column_names[1:]:
         if name not in table.column_names:
@@ -182,6 +182,13 @@ def _parties_table(records: pa.Table, feats: pa.Table, entity_of: dict[str, str]
     return table.append_column(
         "entity_id", pa.array([entity_of[p] for p in records["party_id"].to_pylist()], pa.string())
     )
+
+
+def links_table(pairs: pa.Table, entity_of: dict[str, str]) -> pa.Table:
+    """``entity_links``: the scored pairs, and whether the clustering merged each."""
+    a, b = pairs["party_a"].to_pylist(), pairs["party_b"].to_pylist()
+    used = [entity_of[x] == entity_of[y] for x, y in zip(a, b, strict=True)]
+    return pairs.append_column("used", pa.array(used, pa.bool_()))
 
 
 ALIAS_TYPE = pa.struct([("name", pa.string()), ("script", pa.string()), ("lines", pa.int64())])
@@ -262,7 +269,7 @@ def identifier_labels(parties: pa.Table) -> pa.Array:
     are searchable (``exposure 7701999001``, ``entities search``)."""
     inns = parties["inn"].to_pylist()
     keys = parties["id_key"].to_pylist() if "id_key" in parties.column_names else inns
-    labels = []
+    labels: list[str | None] = []
     for inn, key in zip(inns, keys, strict=True):
         if inn:
             labels.append(f"inn:{inn}")
@@ -329,8 +336,18 @@ def _first_of(ids: pa.ChunkedArray, owners: pa.ChunkedArray, values: pa.ChunkedA
 
 def _link_declarations(store: Store) -> None:
     """``declaration_entities`` (computed in the engine) and the ``resolved_declarations`` view."""
-    d = store.table("declarations")
-    p = store.table("parties").select("party_id", "entity_id")
+    d = store.table(DECLARATIONS)
+    store.replace_table(DECLARATION_ENTITIES, declaration_entities(d, store.table(PARTIES)))
+    store.create_view(
+        RESOLVED_DECLARATIONS, resolved_declarations(d, store.table(DECLARATION_ENTITIES))
+    )
+    # the usual unit values of every HS6, once per store state, for the exposure's check
+    store.replace_table(UNIT_VALUE_YARDSTICKS, yardsticks(d))
+
+
+def declaration_entities(declarations: ir.Table, parties: ir.Table) -> ir.Table:
+    """The importer's and exporter's entity of every declaration line."""
+    d, p = declarations, parties.select("party_id", "entity_id")
     keys = d.select(
         "ingest_id",
         "source_row",
@@ -340,23 +357,18 @@ def _link_declarations(store: Store) -> None:
     imp = p.rename(_ip="party_id", importer_entity_id="entity_id")
     exp = p.rename(_ep="party_id", exporter_entity_id="entity_id")
     joined = keys.left_join(imp, keys._imp == imp._ip).left_join(exp, keys._exp == exp._ep)
-    store.replace_table(
-        "declaration_entities",
-        joined.select("ingest_id", "source_row", "importer_entity_id", "exporter_entity_id"),
-    )
-    links = store.table("declaration_entities")
-    joined = d.left_join(links, ["ingest_id", "source_row"])
-    store.create_view(
-        "resolved_declarations",
-        joined.select(d, links.importer_entity_id, links.exporter_entity_id),
-    )
-    # the usual unit values of every HS6, once per store state, for the exposure's check
-    store.replace_table(YARDSTICKS_TABLE, yardsticks(d))
+    return joined.select("ingest_id", "source_row", "importer_entity_id", "exporter_entity_id")
+
+
+def resolved_declarations(declarations: ir.Table, links: ir.Table) -> ir.Table:
+    """Every declaration line with its parties' entities (from :func:`declaration_entities`)."""
+    joined = declarations.left_join(links, ["ingest_id", "source_row"])
+    return joined.select(declarations, links.importer_entity_id, links.exporter_entity_id)
 
 
 def entity_members(store: Store, entity_id: str) -> list[str]:
     """The party ids of an entity (of its successor, for a retired id)."""
-    parties = store.table("parties")
+    parties = store.table(PARTIES)
 
     def of(wanted: str) -> list[str]:
         rows = store.to_arrow(parties.filter(parties.entity_id == wanted).select("party_id"))
@@ -373,7 +385,7 @@ def entity_members(store: Store, entity_id: str) -> list[str]:
 def anchor(store: Store, ident: str) -> str:
     """A party id for a party or entity id (an entity's smallest member stands for it)."""
     if ident.startswith("pt-"):
-        parties = store.table("parties")
+        parties = store.table(PARTIES)
         if store.to_arrow(parties.filter(parties.party_id == ident).count()).as_py():
             return ident
         raise InputError(f"no party {ident!r}")

@@ -52,6 +52,7 @@ from tradetrace.resolve.names import (
     name_similarity,
     token_skeleton,
 )
+from tradetrace.resolve.records import EntityHit
 from tradetrace.resolve.redirects import successor
 from tradetrace.store import Store
 
@@ -67,7 +68,7 @@ _KEPT_INDEXES = 2
 _ROW_COLUMNS = ("entity_id", "name", "inn")
 
 
-def search_entities(store: Store, text: str, limit: int = 10) -> list[dict]:
+def search_entities(store: Store, text: str, limit: int = 10) -> list[EntityHit]:
     """Entities ranked by their best-matching spelling (an INN match scores 1.0, and so does
     an entity id, ``matched`` being the id: a retired id finds the entity it leads to)."""
     best = _best_spellings(store, text)
@@ -83,15 +84,15 @@ def search_entities(store: Store, text: str, limit: int = 10) -> list[dict]:
         for r in store.to_arrow(entities.filter(entities.entity_id.isin(wanted))).to_pylist()
     }
     return [
-        {
-            "entity_id": entity_id,
-            "name": rows[entity_id]["name"],
-            "country": rows[entity_id]["country"],
-            "score": round(score, 3),
-            "matched": matched,
-            "lines": rows[entity_id]["importer_lines"] + rows[entity_id]["exporter_lines"],
-            "identifiers": rows[entity_id]["identifiers"],
-        }
+        EntityHit(
+            entity_id=entity_id,
+            name=rows[entity_id]["name"],
+            country=rows[entity_id]["country"],
+            score=round(score, 3),
+            matched=matched,
+            lines=rows[entity_id]["importer_lines"] + rows[entity_id]["exporter_lines"],
+            identifiers=rows[entity_id]["identifiers"],
+        )
         for entity_id, (score, matched) in ranked
     ]
 
@@ -148,9 +149,10 @@ def _score_rows(rows: Iterable[dict], text: str, inn: str | None) -> dict[str, t
         if inn and row["inn"] == inn:
             score = 1.0
         elif row["name"]:
-            score = scores.get(row["name"])
-            if score is None:
-                score = scores[row["name"]] = name_similarity(query, analyse_name(row["name"]))
+            cached = scores.get(row["name"])
+            if cached is None:
+                cached = scores[row["name"]] = name_similarity(query, analyse_name(row["name"]))
+            score = cached
         else:
             continue
         if score >= MIN_SCORE and score > best.get(row["entity_id"], (0.0, ""))[0]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from tradetrace.errors import InputError
 from tradetrace.screen.index_cache import index_for_store
-from tradetrace.screen.match import MatchConfig, Query, compare_names, status_on
+from tradetrace.screen.match import MatchConfig, Query, compare_names
+from tradetrace.screen.results import ScreenMatch, screen_names
 from tradetrace.store import Store
 
 
@@ -26,31 +28,37 @@ def _rows(path: Path, required: tuple[str, ...]) -> list[tuple[int, dict]]:
         return list(enumerate(reader, start=2))
 
 
-def screen_csv(store: Store, path: Path, threshold: float, as_of: str | None) -> list[dict]:
+def screen_csv(store: Store, path: Path, threshold: float, as_of: dt.date | None) -> list[dict]:
     """Every name of the file screened; a row per match, or one empty row if none."""
     index = index_for_store(store, MatchConfig(threshold=threshold))
-    out = []
+    lines, queries = [], []
     for line, row in _rows(path, ("name",)):
         name = (row.get("name") or "").strip()
         if not name:
             raise InputError(f"{path}:{line}: column 'name' is empty")
         ids = tuple(i for i in (row.get("id") or "").split(";") if i)
-        query = Query(name, (row.get("country") or "").upper() or None,
-                      row.get("schema") or "Company", ids)  # fmt: skip
-        matches = index.match(query)
-        for m in matches or [None]:
-            out.append({
-                "line": line,
-                "name": name,
-                "list": m.list if m else None,
-                "id": m.list_entity_id if m else None,
-                "list_name": m.name if m else None,
-                "score": m.score if m else None,
-                "listing_date": m.listing_date if m else None,
-                "status_as_of": status_on(as_of, m.listing_date, m.delisting_date)
-                if (m and as_of) else None,
-            })  # fmt: skip
-    return out
+        lines.append(line)
+        queries.append(Query(name, (row.get("country") or "").upper() or None,
+                             row.get("schema") or "Company", ids))  # fmt: skip
+    return [
+        _csv_row(line, result.query.name, match)
+        for line, result in zip(lines, screen_names(index, queries, as_of), strict=True)
+        for match in result.matches or [None]
+    ]
+
+
+def _csv_row(line: int, name: str, m: ScreenMatch | None) -> dict:
+    """The ``screen-file`` columns (public: append, never rename or drop)."""
+    return {
+        "line": line,
+        "name": name,
+        "list": m.list if m else None,
+        "id": m.id if m else None,
+        "list_name": m.name if m else None,
+        "score": m.score if m else None,
+        "listing_date": m.listing_date if m else None,
+        "status_as_of": m.status_as_of if m else None,
+    }
 
 
 def compare_csv(path: Path) -> list[dict]:

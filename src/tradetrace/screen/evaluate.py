@@ -39,7 +39,6 @@ from tradetrace.screen.match import (
     Match,
     MatchConfig,
     Query,
-    screen_names,
 )
 from tradetrace.screen.run import current_entries
 from tradetrace.store import Store
@@ -203,7 +202,7 @@ def alerts_of(index: ListIndex, queries: Sequence[Query]) -> dict[str, list[Aler
     """Every name's alerts at the index's threshold (best score per list entry)."""
     best: dict[tuple[str, str, str], Alert] = {}
     names: dict[str, None] = {}
-    for query, matches in zip(queries, screen_names(index, queries), strict=True):
+    for query, matches in zip(queries, map(index.match, queries), strict=True):
         names[query.name] = None
         for m in matches:
             alert = _alert(query, m)
@@ -583,7 +582,7 @@ def listed_recall(index: ListIndex, spellings: Sequence[ListedSpelling]) -> Reca
     queries = [Query(s.spelling) for s in spellings]
     misses = [
         s
-        for s, matches in zip(spellings, screen_names(index, queries), strict=True)
+        for s, matches in zip(spellings, map(index.match, queries), strict=True)
         if not any(m.list == s.list and m.list_entity_id == s.list_entity_id for m in matches)
     ]
     totals = Counter(s.kind for s in spellings)

@@ -203,14 +203,14 @@ def index_for_store(
     store without a file (Spark, in memory) builds the index every time.
     """
     from tradetrace.screen.run import current_entries
+    from tradetrace.store.catalogue import CURRENT_LIST_ENTRIES
 
     config = config or MatchConfig()
     file = _store_file(store)
     if file is None:
         STATS["built"] += 1
         return ListIndex(current_entries(store), config)
-    if not store.has_table("list_entries"):
-        current_entries(store)  # raises the error that says to load lists first
+    store.require(CURRENT_LIST_ENTRIES)  # before LISTS_SQL reads it: says to load lists first
     if cache is True:
         cache = cache_path(file)
     key = _key(lists_version(store.query(LISTS_SQL).to_pylist()), config)
@@ -470,10 +470,10 @@ class _Encoder:
                         **self._lists(name, lists)}  # fmt: skip
             group = type(values[0])
             if group in (set, frozenset) and _only(values, group) and _only(chain(*values), int):
-                keys = sorted(value)
-                return {"kind": "int_sets_by_key", "keys": self.put(f"{name}.keys", keys),
+                sorted_keys = sorted(value)
+                return {"kind": "int_sets_by_key", "keys": self.put(f"{name}.keys", sorted_keys),
                         "type": group.__name__, "default": default,
-                        **self._lists(name, [sorted(value[k]) for k in keys])}  # fmt: skip
+                        **self._lists(name, [sorted(value[k]) for k in sorted_keys])}  # fmt: skip
             if _only(values, int):
                 return {"kind": "str_int_dict", "keys": self.put(f"{name}.keys", list(value)),
                         "data": self.put(name, values, pa.int64()), "default": default}  # fmt: skip
@@ -561,9 +561,10 @@ def _default(name: str, value: dict) -> str | None:
     factory = getattr(value, "default_factory", None)
     if factory is None:
         return None
-    if _FACTORIES.get(getattr(factory, "__name__", "")) is not factory:
+    factory_name = getattr(factory, "__name__", "")
+    if _FACTORIES.get(factory_name) is not factory:
         raise Unsupported(f"{name}: a defaultdict of {factory!r}")
-    return factory.__name__
+    return factory_name
 
 
 def _with_default(mapping: dict, default: str | None) -> dict:

@@ -37,10 +37,12 @@ An equal INN / OGRN / IMO sets the score to 1.0 whatever the name or schema.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Literal, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -136,7 +138,7 @@ class ListIndex:
             forms = {self._add(i, entry["name"], "primary")}
             for alias in entry["aliases"] or ():
                 forms.add(self._add(i, alias["name"], alias["type"] or "aka"))
-            self.entry_forms.append(frozenset(forms - {None}))
+            self.entry_forms.append(frozenset(f for f in forms if f is not None))
             for ident in entry["identifiers"] or ():
                 key = _identifier_key(ident["type"], ident["value"])
                 if key:
@@ -765,10 +767,6 @@ def _identifier_key(scheme: str | None, value: str | None) -> str | None:
     return f"{scheme}:{value}" if value else None
 
 
-def screen_names(index: ListIndex, queries: Sequence[Query]) -> list[list[Match]]:
-    return [index.match(q) for q in queries]
-
-
 def compare_names(a: str, b: str, schema: str | None = None, config: MatchConfig | None = None):
     """Score two names as the matcher would, ``b`` as a list entry's name with nothing
     else known about it (for ``names compare`` and evaluation)."""
@@ -777,13 +775,20 @@ def compare_names(a: str, b: str, schema: str | None = None, config: MatchConfig
     if listed.generic or not listed.core:
         return 0.0, False
     query = Query(a, schema=schema or "Company")
-    forms = {listed.legal_form} - {None}
+    forms = set() if listed.legal_form is None else {listed.legal_form}
     score, _ = assess(query, screening_forms(a), b, listed, "aka", schema, (), forms, config)
     return round(score, 4), score >= config.threshold
 
 
-def status_on(day: str, listing_date: str | None, delisting_date: str | None) -> str:
-    """A listed party's status on ``day`` (ISO dates compare as text)."""
+#: A listed party's status on a date (``status_on``).
+Status = Literal["listed", "not listed", "delisted", "listing date unknown"]
+#: Dates, or ISO dates as text: both compare in calendar order.
+Day = TypeVar("Day", dt.date, str)
+
+
+def status_on(day: Day, listing_date: Day | None, delisting_date: Day | None) -> Status:
+    """A listed party's status on ``day``: listed from its listing date, delisted from its
+    delisting date."""
     if listing_date is None:
         return "listing date unknown"
     if day < listing_date:
@@ -791,22 +796,3 @@ def status_on(day: str, listing_date: str | None, delisting_date: str | None) ->
     if delisting_date and day >= delisting_date:
         return "delisted"
     return "listed"
-
-
-def match_rows(query: Query, matches: Iterable[Match]) -> list[dict]:
-    """Matches as the JSON rows of ``screen-name`` (keys are the public contract)."""
-    return [
-        {
-            "list": m.list,
-            "id": m.list_entity_id,
-            "name": m.name,
-            "matched_name": m.matched_name,
-            "score": m.score,
-            "listing_date": m.listing_date,
-            "delisting_date": m.delisting_date,
-            "listing_date_note": m.listing_date_note,
-            "programs": list(m.programs),
-            "explanation": m.explanation,
-        }
-        for m in matches
-    ]

@@ -21,10 +21,17 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tradetrace.errors import StoreError
 from tradetrace.screen.candidates import ranked_by_alias, ranked_candidates
 from tradetrace.screen.match import ListIndex, MatchConfig, Query
 from tradetrace.store import Store
+from tradetrace.store.catalogue import (
+    CURRENT_LIST_ENTRIES,
+    ENTITIES,
+    ENTITY_LISTINGS,
+    MATCHES,
+    RESOLVED_DECLARATIONS,
+    SCREENED_DECLARATIONS,
+)
 
 MATCHES_SCHEMA = pa.schema(
     [
@@ -45,9 +52,7 @@ MATCHES_SCHEMA = pa.schema(
 
 
 def current_entries(store: Store) -> pa.Table:
-    if not store.has_table("list_entries"):
-        raise StoreError("no sanctions lists loaded; run `tradetrace lists load` first")
-    return store.to_arrow(store.table("current_list_entries"))
+    return store.to_arrow(store.table(CURRENT_LIST_ENTRIES))
 
 
 def screen_entities(store: Store, config: MatchConfig | None = None) -> dict:
@@ -58,20 +63,18 @@ def screen_entities(store: Store, config: MatchConfig | None = None) -> dict:
     """
     from tradetrace.screen.index_cache import index_for_store
 
-    if not store.has_table("entities"):
-        raise StoreError("no entities yet; run `tradetrace resolve` first")
+    entities = store.table(ENTITIES)  # first: without entities there is nothing to screen
     index = index_for_store(store, config)  # saved by `lists load`, else built and saved
-    entities = store.table("entities")
     ranked = ranked_candidates(store, entities, index)
     queries = entities.left_join(ranked, "entity_id").select(entities, ranked.ranked)
     matches = store.map_batches(queries, partial(_match_batch, index), MATCHES_SCHEMA)
-    store.replace_table("matches", matches.order_by(["entity_id", "list", "list_entity_id"]))
+    store.replace_table(MATCHES, matches.order_by(["entity_id", "list", "list_entity_id"]))
     _screening_view(store)
-    m = store.table("matches")
+    m = store.table(MATCHES)
     counts = store.to_arrow(
         m.aggregate(matched_entities=m.entity_id.nunique(), matches=m.count())
     ).to_pylist()[0]
-    return {"entities": store.count("entities"), **counts}
+    return {"entities": store.count(ENTITIES), **counts}
 
 
 def _match_batch(index: ListIndex, batch: pa.RecordBatch) -> pa.RecordBatch:
@@ -111,33 +114,38 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _screening_view(store: Store) -> None:
-    """Per entity: the earliest listing, the latest delisting, whether any date is missing;
-    and per declaration line, each party's status on the line's date."""
-    m = store.table("matches")
+    """The views ``entity_listings`` and ``screened_declarations``."""
+    store.create_view(ENTITY_LISTINGS, entity_listings(store.table(MATCHES)))
     store.create_view(
-        "entity_listings",
-        m.group_by("entity_id").aggregate(
-            listed_on=m.listing_date.min(),
-            delisted_on=m.delisting_date.max(),
-            date_unknown=m.listing_date.isnull().any(),
-            lists=ibis.literal(", ").join(m.list.collect(distinct=True).sort()),
-        ),
+        SCREENED_DECLARATIONS,
+        screened_declarations(store.table(RESOLVED_DECLARATIONS), store.table(ENTITY_LISTINGS)),
     )
-    d = store.table("resolved_declarations")
-    listings = store.table("entity_listings")
+
+
+def entity_listings(matches: ir.Table) -> ir.Table:
+    """Per entity: the earliest listing, the latest delisting, whether any date is missing."""
+    m = matches
+    return m.group_by("entity_id").aggregate(
+        listed_on=m.listing_date.min(),
+        delisted_on=m.delisting_date.max(),
+        date_unknown=m.listing_date.isnull().any(),
+        lists=ibis.literal(", ").join(m.list.collect(distinct=True).sort()),
+    )
+
+
+def screened_declarations(declarations: ir.Table, listings: ir.Table) -> ir.Table:
+    """Per declaration line (resolved), each party's status on the line's date."""
+    d = declarations
     importer, exporter = listings.rename("il_{name}"), listings.rename("el_{name}")
     joined = d.left_join(importer, d.importer_entity_id == importer.il_entity_id).left_join(
         exporter, d.exporter_entity_id == exporter.el_entity_id
     )
-    store.create_view(
-        "screened_declarations",
-        joined.select(
-            d,
-            importer_status=_status(joined, "il_", d.date),
-            importer_lists=joined.il_lists,
-            exporter_status=_status(joined, "el_", d.date),
-            exporter_lists=joined.el_lists,
-        ),
+    return joined.select(
+        d,
+        importer_status=_status(joined, "il_", d.date),
+        importer_lists=joined.il_lists,
+        exporter_status=_status(joined, "el_", d.date),
+        exporter_lists=joined.el_lists,
     )
 
 

@@ -2,7 +2,9 @@
 
 ``open_store()`` opens the embedded DuckDB file (the default) or, with
 ``backend="spark"`` / ``TRADETRACE_BACKEND=spark``, a Parquet warehouse run by PySpark.
-Both hand out the same Ibis tables, so every query in tradetrace is written once.
+Both hand out the same Ibis tables, so every query in tradetrace is written once; the
+tables themselves, their columns and the commands that write them are listed in
+:mod:`.catalogue` (and ``docs/store.md``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from tradetrace.errors import StoreError
 from tradetrace.store.base import COMMITTED_VIEWS, TABLES, Insert, Store
+from tradetrace.store.catalogue import CATALOGUE, Stored
 from tradetrace.store.embedded import (
     DEFAULT_DB,
     DuckDBStore,
@@ -26,12 +29,14 @@ BACKENDS = ("duckdb", "spark")
 
 __all__ = [
     "BACKENDS",
+    "CATALOGUE",
     "COMMITTED_VIEWS",
     "DEFAULT_DB",
     "TABLES",
     "DuckDBStore",
     "Insert",
     "Store",
+    "Stored",
     "copy_consistent",
     "default_backend",
     "default_db_path",

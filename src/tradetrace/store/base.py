@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -26,16 +27,30 @@ import pyarrow as pa
 from tradetrace import __version__
 from tradetrace.errors import StoreError
 from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
+from tradetrace.store.catalogue import (
+    CATALOGUE,
+    DECLARATION_ROWS,
+    DECLARATIONS,
+    INGEST_RUNS,
+    META,
+    QUARANTINE,
+    QUARANTINE_ROWS,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 #: view → table: the view shows the rows of committed ingest runs only.
-COMMITTED_VIEWS = {"declarations": "declaration_rows", "quarantine": "quarantine_rows"}
+COMMITTED_VIEWS = {DECLARATIONS: DECLARATION_ROWS, QUARANTINE: QUARANTINE_ROWS}
 SCHEMA_VERSION = "2"
+META_SCHEMA = ibis.schema({"key": "string", "value": "string"})
 
+#: The tables every store has from the moment it is first opened for writing.
 TABLES = {
-    "declaration_rows": declarations_schema(),
-    "quarantine_rows": QUARANTINE_SCHEMA,
-    "ingest_runs": INGEST_RUNS_SCHEMA,
-    "meta": ibis.schema({"key": "string", "value": "string"}),
+    DECLARATION_ROWS: declarations_schema(),
+    QUARANTINE_ROWS: QUARANTINE_SCHEMA,
+    INGEST_RUNS: INGEST_RUNS_SCHEMA,
+    META: META_SCHEMA,
 }
 
 
@@ -53,7 +68,7 @@ class Store(ABC):
 
     backend = "abstract"
     #: The Spark session when the store runs on Spark (splink and UDFs run there too).
-    spark = None
+    spark: SparkSession | None = None
     con: ibis.BaseBackend
     path: object
     read_only: bool
@@ -73,7 +88,7 @@ class Store(ABC):
                         f"{name}); open it once for writing to upgrade it"
                     )
                 self.add_columns(name, ibis.schema(missing))
-        runs = self.table("ingest_runs")
+        runs = self.table(INGEST_RUNS)
         for view, rows in COMMITTED_VIEWS.items():
             table = self.table(rows)
             self.create_view(view, table.filter(table.ingest_id.isin(runs.ingest_id)))
@@ -82,19 +97,33 @@ class Store(ABC):
         self.discard_uncommitted()
 
     def meta(self, key: str) -> str | None:
-        if not self.has_table("meta"):
+        if not self.has_table(META):
             return None
-        meta = self.table("meta")
+        meta = self.table(META)
         rows = self.to_arrow(meta.filter(meta.key == key).select("value"))
         return rows["value"][0].as_py() if rows.num_rows else None
 
     # -- reading --------------------------------------------------------------------------------
 
     def table(self, name: str) -> ir.Table:
+        """A stored table or view; one missing says which command writes it (the catalogue's
+        hint), so no reader needs a check of its own."""
         try:
             return self.con.table(name)
         except Exception as exc:  # ibis raises backend-specific types for a missing table
-            raise StoreError(f"{self.path}: no table {name!r} (has the step run?)") from exc
+            raise self._missing(name) from exc
+
+    def require(self, *names: str) -> None:
+        """Raise :meth:`table`'s error for the first of ``names`` the store lacks: for code
+        that reads them by SQL rather than through :meth:`table`."""
+        for name in names:
+            if not self.has_table(name):
+                raise self._missing(name)
+
+    def _missing(self, name: str) -> StoreError:
+        if name in CATALOGUE and not self.has_table(name):
+            return StoreError(CATALOGUE[name].hint)
+        return StoreError(f"{self.path}: no table {name!r} (has the step run?)")
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self.con.to_pyarrow(expr)

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from tradetrace.errors import StoreError
 from tradetrace.store.base import COMMITTED_VIEWS, Insert, Store
+from tradetrace.store.catalogue import INGEST_RUNS, META
 
 DEFAULT_DB = "tradetrace.duckdb"
 #: The engine spills to disk beyond this, so memory stays flat however large the input.
@@ -58,14 +59,14 @@ class DuckDBStore(Store):
             if ingest_id is None:
                 self._raw(
                     f'DELETE FROM "{rows}" '
-                    "WHERE ingest_id NOT IN (SELECT ingest_id FROM ingest_runs)"
+                    f"WHERE ingest_id NOT IN (SELECT ingest_id FROM {INGEST_RUNS})"
                 )
             else:
                 self._raw(f'DELETE FROM "{rows}" WHERE ingest_id = ?', [ingest_id])
 
     def set_meta(self, key: str, value: str) -> None:
-        self._raw("DELETE FROM meta WHERE key = ?", [key])
-        self._raw("INSERT INTO meta VALUES (?, ?)", [key, value])
+        self._raw(f"DELETE FROM {META} WHERE key = ?", [key])
+        self._raw(f"INSERT INTO {META} VALUES (?, ?)", [key, value])
 
     # -- reading --------------------------------------------------------------------------------
 

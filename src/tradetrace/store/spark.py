@@ -29,6 +29,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -38,6 +39,10 @@ from sqlglot import exp
 
 from tradetrace.errors import StoreError
 from tradetrace.store.base import COMMITTED_VIEWS, Insert, Store
+from tradetrace.store.catalogue import INGEST_RUNS, META
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 CATALOG = "_catalog.json"
 #: Tables written one partition per ingest run, so an uncommitted run is one directory.
@@ -47,7 +52,7 @@ DEFAULT_WAREHOUSE = "tradetrace-warehouse"
 LOG4J = Path(__file__).with_name("log4j2.properties")
 
 
-def spark_session():
+def spark_session() -> SparkSession:
     """The process's Spark session, configured for tradetrace unless already running.
 
     Under ``spark-submit`` (or any launcher that sets ``spark.master``) the cluster's
@@ -154,6 +159,7 @@ class SparkStore(Store):
     """Parquet tables in a warehouse directory, queried through Ibis on PySpark."""
 
     backend = "spark"
+    spark: SparkSession  # always a session here (the base class's is None for DuckDB)
 
     def __init__(self, path: str, read_only: bool = False):
         self.path = str(path)
@@ -309,14 +315,14 @@ class SparkStore(Store):
         self._register(name)
 
     def set_meta(self, key: str, value: str) -> None:
-        meta = self.table("meta")
+        meta = self.table(META)
         kept = self.to_arrow(meta.filter(meta.key != key))
         row = pa.table({"key": [key], "value": [value]}, schema=kept.schema)
-        self.replace_table("meta", pa.concat_tables([kept, row]))
+        self.replace_table(META, pa.concat_tables([kept, row]))
 
     def discard_uncommitted(self, ingest_id: str | None = None) -> None:
         """Delete the partitions of runs that never committed (or one run's)."""
-        runs = self.to_arrow(self.table("ingest_runs").select("ingest_id"))
+        runs = self.to_arrow(self.table(INGEST_RUNS).select("ingest_id"))
         committed = set(runs["ingest_id"].to_pylist())
         for name in PARTITIONED:
             changed = False

@@ -22,7 +22,9 @@ import ibis.expr.types as ir
 import networkx as nx
 
 from tradetrace.analyse.target import Target, find_target, listings_by_entity
-from tradetrace.errors import InputError, StoreError
+from tradetrace.errors import InputError
+from tradetrace.roles import ROLE_NAMES
+from tradetrace.roles import role as as_role
 from tradetrace.store import Store
 
 __all__ = [
@@ -41,12 +43,8 @@ MAX_HOPS = 4
 MAX_NODES = 500
 #: Declaration ids listed per edge; ``declaration_ids_truncated`` says when there are more.
 MAX_DECLARATION_IDS = 200
-ROLES = ("importer", "exporter", "any")
-#: role → (the target's column, its counterparty's column)
-_SIDES = {
-    "importer": ("importer_entity_id", "exporter_entity_id"),
-    "exporter": ("exporter_entity_id", "importer_entity_id"),
-}
+#: The first hop's side: a :class:`~tradetrace.roles.Role`'s name, or both sides.
+ROLES = (*ROLE_NAMES, "any")
 
 
 @dataclass
@@ -90,8 +88,6 @@ def supplier_graph(
 ) -> SupplierGraph:
     """The trade network ``hops`` links out from ``target`` (an entity id, tax id or name)."""
     _check_options(hops, role, max_nodes)
-    if not store.has_table("resolved_declarations"):
-        raise StoreError("no entities yet; run `tradetrace resolve` first")
     found = find_target(store, target)
     links = trade_links(store)
     distance, truncated = _reach(store, links, found, hops, role, max_nodes)
@@ -143,7 +139,7 @@ def _reach(
     distance = {target.entity_id: 0}
     frontier = [target.entity_id]
     for hop in range(1, hops + 1):
-        sides = (role,) if hop == 1 and role != "any" else ("importer", "exporter")
+        sides = (role,) if hop == 1 and role != "any" else ROLE_NAMES
         room = max_nodes - len(distance)
         found = _neighbours(store, links, frontier, list(distance), sides, room + 1)
         if hop == 1 and not found and role != "any":
@@ -168,10 +164,10 @@ def _neighbours(
 ) -> list[dict]:
     """New counterparties of the frontier, by their total trade with it, largest first."""
     parts = []
-    for side in sides:
-        own, other = _SIDES[side]
-        t = links.filter(links[own].isin(frontier))
-        parts.append(t.select(other=t[other], value_usd=t.value_usd.fill_null(0.0)))
+    for side in map(as_role, sides):
+        t = links.filter(links[side.entity_column].isin(frontier))
+        other = t[side.counterpart_column]
+        parts.append(t.select(other=other, value_usd=t.value_usd.fill_null(0.0)))
     near = parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
     near = near.filter(~near.other.isin(seen))
     ranked = (
@@ -187,18 +183,17 @@ def _no_counterparties(store: Store, links: ir.Table, target: Target, role: str)
     """An empty first hop on one side is a wrong role when the target never trades in that
     role but does in the other. A target that does trade in its role, with no counterparty
     named (a vendor's export file without a buyer column), simply has no edges."""
-    other_role = "exporter" if role == "importer" else "importer"
+    side = as_role(role)
     declared = store.table("resolved_declarations")
     if store.to_arrow(
-        declared.filter(declared[f"{role}_entity_id"] == target.entity_id).count()
+        declared.filter(declared[side.entity_column] == target.entity_id).count()
     ).as_py():
         return
-    own = _SIDES[other_role][0]
-    if store.to_arrow(links.filter(links[own] == target.entity_id).count()).as_py():
-        whom = "buyers" if other_role == "exporter" else "suppliers"
+    other = side.other
+    if store.to_arrow(links.filter(links[other.entity_column] == target.entity_id).count()).as_py():
         raise InputError(
             f"{target.name} ({target.entity_id}) never appears as {role}; give role "
-            f"'{other_role}' for its {whom} or 'any' for both"
+            f"'{other.name}' for its {other.parties} or 'any' for both"
         )
 
 
@@ -298,7 +293,7 @@ def _nodes(store: Store, distance: dict[str, int], edges: list[dict]) -> list[di
                 "name": row.get("name") or entity_id,
                 "country": row.get("country"),
                 "listed": bool(found),
-                "listings": found,
+                "listings": [listing.to_json() for listing in found],
                 "hops": distance[entity_id],
                 "value_usd": round(value[entity_id], 2),
                 "aliases": [
@@ -312,7 +307,7 @@ def _nodes(store: Store, distance: dict[str, int], edges: list[dict]) -> list[di
 
 def _paths_to_listed(target: str, nodes: list[dict], edges: list[dict]) -> list[dict]:
     """Shortest trade path from the target to each listed node (the target itself aside)."""
-    graph = nx.Graph()
+    graph: nx.Graph[str] = nx.Graph()
     graph.add_nodes_from(node["id"] for node in nodes)
     graph.add_edges_from((edge["source"], edge["target"]) for edge in edges)
     paths = []

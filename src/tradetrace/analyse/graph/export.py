@@ -37,7 +37,7 @@ def export_graph(store: Store, graph: SupplierGraph, fmt: str) -> str:
 
 def to_networkx(graph: SupplierGraph) -> nx.DiGraph:
     """A directed graph (exporter → importer) with flat, null-free attributes."""
-    g = nx.DiGraph(target=graph.target, hops=graph.hops, synthetic=graph.synthetic)
+    g: nx.DiGraph[str] = nx.DiGraph(target=graph.target, hops=graph.hops, synthetic=graph.synthetic)
     for node in graph.nodes:
         lists = sorted({listing["list"] for listing in node["listings"]})
         attrs = {

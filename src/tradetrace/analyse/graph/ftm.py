@@ -24,20 +24,11 @@ from followthemoney.proxy import EntityProxy
 
 from tradetrace.analyse.graph.build import SupplierGraph, graph_lines
 from tradetrace.resolve.names import analyse_name
+from tradetrace.screen.lists.registry import list_source
 from tradetrace.store import Store
 
 __all__ = ["ftm_entities", "ftm_lines"]
 
-#: list-code prefix → the authority that keeps the list
-AUTHORITIES = (
-    ("ofac", "US Department of the Treasury, Office of Foreign Assets Control (OFAC)"),
-    ("uk_ofsi", "HM Treasury, Office of Financial Sanctions Implementation (OFSI)"),
-    ("uk_", "UK Foreign, Commonwealth and Development Office (UK Sanctions List)"),
-    ("un", "United Nations Security Council"),
-    ("eu", "European Union"),
-)
-#: OFAC's public page for one list entry (its ``ent_num``).
-OFAC_ENTRY_URL = "https://sanctionssearch.ofac.treas.gov/Details.aspx?id={id}"
 #: identifier kind in ``entities.identifiers`` → FtM property (anything else: taxNumber)
 ID_PROPERTIES = {"inn": "innCode", "ogrn": "ogrnCode"}
 SYNTHETIC_NOTE = "SYNTHETIC: generated sample data, not a real customs declaration"
@@ -96,7 +87,9 @@ def ftm_entities(store: Store, graph: SupplierGraph) -> Iterator[EntityProxy]:
 
 def entity_key(entity_id: str) -> str:
     """The FtM id of a tradetrace entity (stable: a hash of its id)."""
-    return model.make_entity("LegalEntity").make_id("tradetrace", "entity", entity_id)
+    key = model.make_entity("LegalEntity").make_id("tradetrace", "entity", entity_id)
+    assert key is not None  # make_id gives None only when every part is empty
+    return key
 
 
 # -- parties and sanctions ----------------------------------------------------------------------
@@ -127,8 +120,9 @@ def _sanction(entity_id: str, key: str, listing: dict) -> EntityProxy:
     sanction.make_id(
         "tradetrace", "sanction", entity_id, listing["list"], listing["list_entity_id"]
     )
+    source = list_source(listing["list"])  # its keeper and entry page, from the list registry
     sanction.add("entity", key)
-    sanction.add("authority", _authority(listing["list"]))
+    sanction.add("authority", source.authority if source else None)
     sanction.add("authorityId", listing["list_entity_id"])
     sanction.add("recordId", f"{listing['list']}:{listing['list_entity_id']}")
     sanction.add("program", listing["programs"])
@@ -136,21 +130,14 @@ def _sanction(entity_id: str, key: str, listing: dict) -> EntityProxy:
     sanction.add("startDate", listing["listing_date"])
     sanction.add("endDate", listing["delisting_date"])
     sanction.add("reason", f"listed on {listing['list']} as {listing['list_name']}")
-    if listing["list"].startswith("ofac"):
-        sanction.add("sourceUrl", OFAC_ENTRY_URL.format(id=listing["list_entity_id"]))
+    if source and source.entry_url:
+        sanction.add("sourceUrl", source.entry_url.format(id=listing["list_entity_id"]))
     matched = f"tradetrace screening matched {listing['matched_name']!r}"
     if listing.get("score") is not None:
         matched += f" with score {listing['score']:.2f}"
     sanction.add("description", matched)
     sanction.add("summary", listing["listing_date_note"])
     return sanction
-
-
-def _authority(list_code: str) -> str | None:
-    for prefix, authority in AUTHORITIES:
-        if list_code.startswith(prefix):
-            return authority
-    return None
 
 
 # -- declaration lines --------------------------------------------------------------------------

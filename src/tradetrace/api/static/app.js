@@ -35,9 +35,27 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
-const money = (v) => "$" + Math.round(v).toLocaleString("en-US");
-const short = (v) => v >= 1e6 ? "$" + (v / 1e6).toFixed(1) + "M" : v >= 1e3 ? "$" + Math.round(v / 1e3) + "k" : "$" + Math.round(v);
-const pct = (s) => (s * 100).toFixed(1) + "%";
+// -- figures --------------------------------------------------------------------------------
+// The rounding policy of tradetrace/formatting.py, which the CLI and the report use. Customs
+// sums are lower bounds, so money is rounded DOWN (from whole cents, the precision stored);
+// shares are not sums, so they are rounded to nearest, half to even as Python does.
+const DASH = "–";
+const WHOLE = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0, roundingMode: "halfEven" });
+const TENTHS = new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1, roundingMode: "halfEven" });
+const cents = (v) => Math.round(v * 100);
+const count = (n) => WHOLE.format(n);
+const hhi = (v) => v == null ? DASH : WHOLE.format(v);
+// $34,049,999 for 34,049,999.60
+const money = (v) => v == null ? DASH : "$" + count(Math.floor(cents(v) / 100));
+// $34.0M from a million, $573,000 from a thousand, $950 below: for chart labels
+function moneyCompact(v) {
+  const c = cents(v);
+  if (c >= 1e8) return "$" + (Math.floor(c / 1e7) / 10).toFixed(1) + "M";
+  if (c >= 1e5) return "$" + count(Math.floor(c / 1e5) * 1000);
+  return "$" + Math.floor(c / 100);
+}
+// 45.6% from 0.4563
+const share = (s) => TENTHS.format(s * 100) + "%";
 
 function message(text, error = false) {
   $("message").textContent = text || "";
@@ -134,17 +152,17 @@ function renderEntity(entity, x) {
   const suppliers = x.by_supplier.filter(s => s.value_usd > 0);
   $("kpis").replaceChildren(
     kpi(money(x.total_usd), "value in the period"),
-    kpi(x.declarations.toLocaleString("en-US"), "declarations (" + x.lines.toLocaleString("en-US") + " lines)"
-      + (x.aggregate_rows ? ", " + x.aggregate_rows.toLocaleString("en-US") + " monthly aggregate rows" : "")),
+    kpi(count(x.declarations), "declarations (" + count(x.lines) + " lines)"
+      + (x.aggregate_rows ? ", " + count(x.aggregate_rows) + " monthly aggregate rows" : "")),
     kpi(String(suppliers.length), x.role === "importer" ? "suppliers" : "buyers"),
     kpi(String(x.by_origin_country.filter(r => r.country).length), "countries of origin"),
-    kpi(x.concentration.hhi_supplier == null ? "–" : Math.round(x.concentration.hhi_supplier).toLocaleString("en-US"), "supplier HHI (0–10,000)"));
+    kpi(hhi(x.concentration.hhi_supplier), "supplier HHI (0–10,000)"));
   renderFindings(x);
   $("chart-year").replaceChildren(yearChart(x));
-  $("chart-origin").replaceChildren(barChart(x.by_origin_country.map(r => ({ label: r.country || "?", value: r.value_usd, key: r.country }))));
+  $("chart-origin").replaceChildren(barChart(x.by_origin_country.map(r => ({ label: r.country || "?", value: r.value_usd, share: r.share, key: r.country }))));
   $("suppliers-title").textContent = x.role === "importer" ? "Suppliers" : "Buyers";
-  $("chart-suppliers").replaceChildren(barChart(suppliers.slice(0, 12).map(r => ({ label: r.name, value: r.value_usd, key: r.country, alarm: r.listings.length > 0 }))));
-  $("chart-categories").replaceChildren(barChart(x.by_category.slice(0, 12).map(r => ({ label: r.category, value: r.value_usd }))));
+  $("chart-suppliers").replaceChildren(barChart(suppliers.slice(0, 12).map(r => ({ label: r.name, value: r.value_usd, share: r.share, key: r.country, alarm: r.listings.length > 0 }))));
+  $("chart-categories").replaceChildren(barChart(x.by_category.slice(0, 12).map(r => ({ label: r.category, value: r.value_usd, share: r.share }))));
   renderEvents(x);
   renderTransshipment(x);
   renderMatches(entity, x);
@@ -178,29 +196,34 @@ async function showEvidence(finding) {
   try {
     const page = await getJSON("/declarations?" + params.toString());
     const rows = page.rows.map(r => [r.declaration_id, r.line_no, r.date, r.exporter_name, r.importer_name,
-      r.origin_country, r.dispatch_country, r.hs_code, r.description, r.value_usd == null ? "–" : money(r.value_usd)]);
-    $("evidence").replaceChildren(table(["declaration", "line", "date", "exporter", "importer", "origin", "dispatch", "HS", "goods", "USD"], rows, [9]),
+      r.origin_country, r.dispatch_country, r.hs_code, r.description, money(r.value_usd)]);
+    $("evidence").replaceChildren(table(["declaration", "line", "date", "exporter", "importer", "origin", "dispatch", "HS", "goods", "USD"], rows, { num: [9], day: [2] }),
       el("p", { class: "meta", text: page.total + " lines in these declarations" + (finding.evidence.length > 500 ? " (first 500 declarations shown)" : "") }));
     $("evidence-card").scrollIntoView({ behavior: "smooth" });
   } catch (err) { message(err.message, true); }
 }
 
-function table(head, rows, numeric = []) {
-  const thead = el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: numeric.includes(i) ? "num" : "", text: h }))));
-  const tbody = el("tbody", {}, ...rows.map(r => el("tr", {}, ...r.map((c, i) => el("td", { class: numeric.includes(i) ? "num" : "", text: c == null ? "" : String(c) })))));
+// columns: { num: [indexes of figures, right-aligned], day: [indexes of dates, kept on one line] }
+function table(head, rows, columns = {}) {
+  const kind = (i) => Object.keys(columns).find(k => columns[k].includes(i)) || "";
+  const thead = el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: kind(i), text: h }))));
+  const tbody = el("tbody", {}, ...rows.map(r => el("tr", {}, ...r.map((c, i) => el("td", { class: kind(i), text: c == null ? "" : String(c) })))));
   return el("div", { class: "table-wrap" }, el("table", {}, thead, tbody));
 }
 
+// "designation:ofac_sdn" is the API's key for the event; a reader sees "designated, ofac_sdn".
+const eventName = (e) => e.name.replace("designation:", "designated, ");
+
 function renderEvents(x) {
-  const rows = x.events.map(e => [e.name, e.date, money(e.before_usd), money(e.after_usd),
+  const rows = x.events.map(e => [eventName(e), e.date, money(e.before_usd), money(e.after_usd),
     e.suppliers_after.length, e.new_suppliers_after.map(s => s.name).join(", ") || "—"]);
-  $("events").replaceChildren(table(["event", "date", "before", "after", "suppliers after", "new after"], rows, [2, 3, 4]));
+  $("events").replaceChildren(table(["event", "date", "before", "after", "suppliers after", "new after"], rows, { num: [2, 3, 4], day: [1] }));
 }
 
 function renderTransshipment(x) {
   if (!x.transshipment.length) { $("transshipment").replaceChildren(el("p", { class: "meta", text: "Every line was dispatched from its country of origin." })); return; }
   const rows = x.transshipment.map(r => [r.origin, r.dispatch, r.hub ? "hub" : "", money(r.value_usd), r.declarations]);
-  $("transshipment").replaceChildren(table(["origin", "dispatch", "watch list", "USD", "declarations"], rows, [3, 4]));
+  $("transshipment").replaceChildren(table(["origin", "dispatch", "watch list", "USD", "declarations"], rows, { num: [3, 4] }));
 }
 
 function renderMatches(entity, x) {
@@ -214,60 +237,106 @@ function renderMatches(entity, x) {
   for (const s of x.by_supplier) {
     for (const l of s.listings) rows.push([s.name, l.list, "", "", "", l.listing_date || "unknown", "", "counterparty on a list"]);
   }
-  blocks.push(rows.length ? table(["party", "list", "id", "list name", "score", "listed", "programmes", "why"], rows, [4])
+  blocks.push(rows.length ? table(["party", "list", "id", "list name", "score", "listed", "programmes", "why"], rows, { num: [4], day: [5] })
     : el("p", { class: "meta", text: "No party here matched a loaded sanctions list." }));
   $("matches").replaceChildren(...blocks);
 }
 
 // -- charts (SVG) ---------------------------------------------------------------------------
 
+// SVG text neither wraps nor stays inside its chart, so labels are measured before they are
+// drawn: a long name is shortened at its end, and event labels close in time are moved apart.
+const CHART_FONT_PX = 11;
+const textWidth = (() => {
+  const context = document.createElement("canvas").getContext("2d");
+  return (text) => {
+    context.font = CHART_FONT_PX + "px " + getComputedStyle(document.body).fontFamily;
+    return context.measureText(text).width;
+  };
+})();
+
+function fitText(text, room) {
+  if (textWidth(text) <= room) return text;
+  const characters = Array.from(text);  // not UTF-16 units: never cut a character in half
+  const shortened = (n) => characters.slice(0, n).join("").trimEnd() + "…";
+  let keep = characters.length - 1;
+  while (keep > 1 && textWidth(shortened(keep)) > room) keep--;
+  return shortened(keep);
+}
+
+function chartRoot(width, height) {
+  return svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "font-size": CHART_FONT_PX });
+}
+
 function barChart(items) {
-  const width = 600, bar = 20, gap = 6, left = 215, right = 70;
+  const width = 600, bar = 20, gap = 6, left = 215, right = 70, labelGap = 6;
   const height = Math.max(items.length * (bar + gap) + 10, 40);
   const max = Math.max(...items.map(i => i.value), 1);
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
+  const root = chartRoot(width, height);
   items.forEach((item, n) => {
     const y = 5 + n * (bar + gap);
     const w = Math.max(1, (width - left - right) * item.value / max);
-    const label = item.label.length > 32 ? item.label.slice(0, 31) + "…" : item.label;
-    root.append(svg("text", { x: left - 6, y: y + bar * 0.7, "text-anchor": "end" }, label));
+    root.append(svg("text", { x: left - labelGap, y: y + bar * 0.7, "text-anchor": "end" }, fitText(item.label, left - labelGap)));
     const rect = svg("rect", { x: left, y, width: w, height: bar, rx: 3, fill: item.alarm ? "#c62828" : item.key ? colour(item.key) : "#1f5fa8" });
-    rect.append(svg("title", {}, item.label + ": " + money(item.value)));
+    rect.append(svg("title", {}, item.label + ": " + money(item.value) + (item.share == null ? "" : " (" + share(item.share) + ")")));
     root.append(rect);
-    root.append(svg("text", { x: left + w + 5, y: y + bar * 0.7 }, short(item.value)));
+    root.append(svg("text", { x: left + w + 5, y: y + bar * 0.7 }, moneyCompact(item.value)));
   });
   return root;
 }
 
+// Each event label goes on the first row above the bars where it clears the labels already
+// there, so two events close in time (the invasion, a designation) never print over each other.
+function eventLabels(events, xOf, width) {
+  const spacing = 8, rowEnds = [];
+  const labels = events.map(e => {
+    const text = eventName(e) + " " + e.date;
+    const x = xOf(e.date), w = textWidth(text);
+    const leftward = x + 3 + w > width;  // near the right edge the label ends at its line
+    return { text, x, w, start: leftward ? x - 3 - w : x + 3 };
+  }).filter(l => l.x != null).sort((a, b) => a.start - b.start);
+  for (const label of labels) {
+    label.row = rowEnds.findIndex(end => end + spacing <= label.start);
+    if (label.row < 0) label.row = rowEnds.push(0) - 1;
+    rowEnds[label.row] = label.start + label.w;
+  }
+  return { labels, rows: rowEnds.length };
+}
+
 function yearChart(x) {
-  const width = 560, height = 240, left = 56, bottom = 26, top = 18;
+  const width = 560, plot = 196, left = 56, bottom = 26, rowHeight = 14;
   const years = x.by_year;
-  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img" });
-  if (!years.length) return root;
-  const max = Math.max(...years.map(y => y.value_usd), 1);
+  if (!years.length) return chartRoot(width, plot + bottom);
+  const first = years[0].year, last = years[years.length - 1].year + 1;
   const band = (width - left - 10) / years.length;
-  const scale = (v) => (height - bottom - top) * v / max;
+  const xOf = (date) => {
+    const d = new Date(date), at = d.getUTCFullYear() + (d.getUTCMonth() * 31 + d.getUTCDate()) / 372;
+    return at < first || at > last ? null : left + (at - first) * band;
+  };
+  const events = eventLabels(x.events, xOf, width);
+  const top = 8 + events.rows * rowHeight, height = top + plot + bottom, base = height - bottom;
+  const root = chartRoot(width, height);
+  const max = Math.max(...years.map(y => y.value_usd), 1);
+  const scale = (v) => plot * v / max;
   for (let t = 0; t <= 4; t++) {
-    const v = max * t / 4, y = height - bottom - scale(v);
+    const v = max * t / 4, y = base - scale(v);
     root.append(svg("line", { x1: left, x2: width - 10, y1: y, y2: y, stroke: "#e6e9ee" }));
-    root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, short(v)));
+    root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, moneyCompact(v)));
   }
   years.forEach((y, n) => {
     const h = scale(y.value_usd), bx = left + n * band + band * 0.15;
-    const rect = svg("rect", { x: bx, y: height - bottom - h, width: band * 0.7, height: h, fill: "#1f5fa8", rx: 2 });
+    const rect = svg("rect", { x: bx, y: base - h, width: band * 0.7, height: h, fill: "#1f5fa8", rx: 2 });
     rect.append(svg("title", {}, y.year + ": " + money(y.value_usd)));
     root.append(rect);
     root.append(svg("text", { x: bx + band * 0.35, y: height - 8, "text-anchor": "middle" }, String(y.year)));
   });
-  const first = years[0].year, last = years[years.length - 1].year + 1;
-  for (const e of x.events) {
-    const d = new Date(e.date), frac = d.getUTCFullYear() + (d.getUTCMonth() * 31 + d.getUTCDate()) / 372;
-    if (frac < first || frac > last) continue;
-    const ex = left + (frac - first) * band;
-    root.append(svg("line", { x1: ex, x2: ex, y1: top - 6, y2: height - bottom, stroke: "#c62828", "stroke-dasharray": "4 3" }));
-    const right = ex > width * 0.7;
-    root.append(svg("text", { x: right ? ex - 3 : ex + 3, y: top, fill: "#c62828", "text-anchor": right ? "end" : "start" },
-      e.name.replace("designation:", "designated, ") + " " + e.date));
+  // Lines first, labels over them: a label's halo keeps another event's line off its letters.
+  const rowTop = (label) => 8 + label.row * rowHeight;
+  for (const label of events.labels) {
+    root.append(svg("line", { x1: label.x, x2: label.x, y1: rowTop(label) + 1, y2: base, stroke: "#c62828", "stroke-dasharray": "4 3" }));
+  }
+  for (const label of events.labels) {
+    root.append(svg("text", { class: "event", x: label.start, y: rowTop(label) + rowHeight - 3 }, label.text));
   }
   return root;
 }
@@ -400,7 +469,7 @@ async function start() {
   try {
     const s = await getJSON("/summary");
     $("synthetic").hidden = !s.synthetic;
-    $("store").textContent = s.lines.toLocaleString("en-US") + " lines · " + s.entities.toLocaleString("en-US") + " entities · " + s.matched_entities + " on lists";
+    $("store").textContent = count(s.lines) + " lines · " + count(s.entities) + " entities · " + count(s.matched_entities) + " on lists";
     const hash = decodeURIComponent(location.hash.slice(1));
     if (hash) openEntity(hash);
   } catch (err) { message(err.message, true); }

@@ -622,7 +622,9 @@ def load_pakote_json(path: Path, version: str | None = None) -> Iterator[ListEnt
         raise LoaderError(path, f"not JSON: {exc.msg}", exc.lineno, exc.colno) from exc
     if not isinstance(data, dict) or not isinstance(data.get("entities"), list):
         raise LoaderError(path, "not a pakote JSON file (no top-level 'entities' list)", 1)
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     generated = metadata.get("generated")
     stamp = parse_date(generated) if isinstance(generated, str) else None
     resolved = file_version(path, version, stamp)

@@ -64,6 +64,7 @@ __all__ = [
     "classify_identifier",
     "load_ofac_advanced_xml",
     "load_ofac_csv",
+    "load_ofac_csv_beside",
     "parse_programs",
     "parse_remarks",
 ]
@@ -413,12 +414,12 @@ def _join_remarks(
     """
     if not continuation:
         return remarks
-    was_cut = bool(remarks) and len(remarks) >= _REMARKS_CAP  # type: ignore[arg-type]
-    if same_version and was_cut:
-        return remarks + continuation  # type: ignore[operator]
+    cut = remarks if remarks and len(remarks) >= _REMARKS_CAP else None  # the cut Remarks
+    if same_version and cut is not None:
+        return cut + continuation
     stats.skipped["comments_partial_clause_dropped"] += 1
-    if was_cut:
-        remarks = remarks.rsplit(";", 1)[0] if ";" in remarks else ""  # type: ignore[union-attr]
+    if cut is not None:
+        remarks = cut.rsplit(";", 1)[0] if ";" in cut else ""
     rest = continuation.split(";", 1)[1].strip() if ";" in continuation else ""
     if not rest:
         return remarks or None
@@ -518,6 +519,32 @@ def load_ofac_csv(
         )
         stats.entries += 1
         stats.rows["delisted_from_first_seen"] += 1
+
+
+def _beside(path: Path, prefix: str) -> Path | None:
+    """The greatest-named (newest dated) file beside ``path`` whose name starts with ``prefix``."""
+    found = sorted(p for p in path.parent.glob(f"{prefix}*") if p.is_file())
+    return found[-1] if found else None
+
+
+def load_ofac_csv_beside(main: Path, list_name: str = "ofac_sdn") -> Iterator[ListEntry]:
+    """The list from its main file (``sdn…csv`` / ``cons_prim…csv``) and the side files beside it.
+
+    ``lists load`` is given only the main file; OFAC publishes aliases, addresses and
+    comments as separate files, which the shared data layout keeps in the same folder.
+    The SDN list also takes its listing dates from a ``sdn_first_seen…`` table there.
+    """
+    main = Path(main)
+    cons = list_name == "ofac_cons"
+    prefix = "cons_" if cons else ""
+    return load_ofac_csv(
+        main,
+        alt=_beside(main, f"{prefix}alt"),
+        add=_beside(main, f"{prefix}add"),
+        comments=_beside(main, f"{prefix}comments" if cons else "sdn_comments"),
+        first_seen=None if cons else _beside(main, "sdn_first_seen"),
+        list_name=list_name,
+    )
 
 
 def _merge_aliases(name: str, *groups: Iterable[Alias]) -> tuple[Alias, ...]:
@@ -725,8 +752,8 @@ def _read_refs(elem: Element, refs: Refs) -> None:
     """``ReferenceValueSets``: every ``<XValues><X ID=..>text</X>`` into ``refs["X"]``."""
     for value_set in elem:
         for item in value_set:
-            if item.get("ID") is not None:
-                refs[local_name(item.tag)][item.get("ID")] = (_text(item), dict(item.attrib))
+            if (ref_id := item.get("ID")) is not None:
+                refs[local_name(item.tag)][ref_id] = (_text(item), dict(item.attrib))
 
 
 def _read_location(elem: Element) -> _Location:
@@ -786,9 +813,9 @@ def _read_party(elem: Element) -> _Party:
                 for d in _descendants(f, "VersionDetail")
             ],
             [
-                v.get("LocationID")
+                location_id
                 for v in _descendants(f, "VersionLocation")
-                if v.get("LocationID")
+                if (location_id := v.get("LocationID"))
             ],
         )
         for f in _descendants(elem, "Feature")

@@ -82,10 +82,10 @@ def _aliases(elem: Element, kind: str, name: str) -> tuple[Alias, ...]:
         found.extend(Alias(part, "aka") for part in parts)
     seen = {name.casefold()}
     unique_aliases: list[Alias] = []
-    for alias in found:
-        if alias.name.casefold() not in seen:
-            seen.add(alias.name.casefold())
-            unique_aliases.append(alias)
+    for candidate in found:
+        if candidate.name.casefold() not in seen:
+            seen.add(candidate.name.casefold())
+            unique_aliases.append(candidate)
     return tuple(unique_aliases)
 
 

@@ -1,44 +1,18 @@
-"""How figures, dates, lists and match explanations read in a report.
+"""How lists, events and match explanations read in a report.
 
-Tables show whole dollars rounded *down* (customs data is partial, every sum is a lower
-bound, as in the findings) with thousands separators, so a reader can check a figure
-against the declarations without meeting cents or a rounded-up value.
+Figures (money, shares, counts, dates, countries) are written by :mod:`tradetrace.formatting`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 
-from tradetrace.analyse.findings import EVENT_LABELS, list_authority, plural
-from tradetrace.reference.countries import country_name
+from tradetrace.analyse.findings import EVENT_LABELS
+from tradetrace.screen.lists.registry import list_authority, list_short
 
-__all__ = [
-    "count",
-    "country_label",
-    "event_label",
-    "event_short",
-    "explain_match",
-    "hhi",
-    "list_label",
-    "list_short",
-    "money",
-    "plural",
-    "share",
-    "slug",
-]
+__all__ = ["event_label", "event_short", "explain_match", "list_label", "list_short", "slug"]
 
-#: Short names for charts and table cells, by list-name prefix.
-LIST_SHORT = (
-    ("ofac_sdn", "OFAC SDN"),
-    ("ofac_advanced", "OFAC SDN"),
-    ("ofac_cons", "OFAC non-SDN"),
-    ("uk_", "UK"),
-    ("un", "UN"),
-    ("eu", "EU"),
-    ("opensanctions", "OpenSanctions"),
-)
 #: How each feature of a screening score is said in words (see ``screen/match.py``).
 FEATURE_WORDS = {
     "name": "name similarity",
@@ -47,38 +21,6 @@ FEATURE_WORDS = {
     "weak_alias": "matched a weak alias",
     "identifier": "identical identifier",
 }
-
-
-def money(value: float | None) -> str:
-    """``$1,172,250``: whole dollars rounded down; a dash for no value."""
-    if value is None:
-        return "–"
-    return f"${math.floor(round(value, 2)):,}"
-
-
-def share(value: float | None) -> str:
-    """``45.6%`` from a fraction; shares are rounded, not floored (they are not sums)."""
-    if value is None:
-        return "–"
-    return f"{value * 100:.1f}%"
-
-
-def hhi(value: float | None) -> str:
-    """``3,469``: a concentration index; a dash when nothing was declared to measure."""
-    return "–" if value is None else f"{value:,.0f}"
-
-
-def count(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}"
-
-
-def country_label(iso2: str | None) -> str:
-    """``South Korea``; a dash where the declarations name no country."""
-    return country_name(iso2) if iso2 else "–"
-
-
-def list_short(name: str) -> str:
-    return next((label for prefix, label in LIST_SHORT if name.startswith(prefix)), name)
 
 
 def list_label(name: str) -> str:
