@@ -10,7 +10,7 @@ DEMO   := out/demo
 DB     := $(DEMO)/tradetrace.duckdb
 export TRADETRACE_SHARED_DATA := $(SHARED)
 
-.PHONY: demo test lint bench eval clean venv system fuzz loadtest
+.PHONY: demo test test-fast lint bench eval clean venv system fuzz loadtest
 
 # Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports,
 # Java 17 for the Spark backend, Noto CJK so that Hangul and Chinese names render, DejaVu
@@ -73,6 +73,11 @@ demo: $(STAMP) system
 
 test: $(STAMP) system
 	TRADETRACE_REQUIRE_BROWSER=1 TRADETRACE_REQUIRE_FUZZ=1 TRADETRACE_REQUIRE_SPARK=1 $(BIN)/python -m pytest -q
+
+# The unit tests, for the edit-and-test loop (about 80 s on 2 cores, one worker per core):
+# everything but the end-to-end checks tests/conftest.py marks slow. `make test` is the gate.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" -n auto -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench eval fuzz loadtest

@@ -17,6 +17,28 @@ SHARED_DATA = Path(
 )
 
 
+#: Whole pipelines, real vendor files, Spark, a browser, fuzzing, crash and load checks:
+#: ``make test`` runs them, ``make test-fast`` (``-m "not slow"``) leaves them out.
+END_TO_END = {
+    "test_api.py", "test_api_schema.py", "test_crash.py", "test_dashboard.py",
+    "test_entity_redirects.py", "test_exposure.py", "test_exposure_real_shapes.py",
+    "test_fuzz_short.py", "test_graph.py", "test_json_contract.py", "test_loadtest_short.py",
+    "test_match_recall.py", "test_real_vendor_files.py", "test_report.py",
+    "test_report_pdf.py", "test_sample_pipeline.py", "test_screen.py",
+    "test_screen_index_cache.py", "test_screen_precision.py", "test_search_speed.py",
+    "test_spark.py", "test_store_catalogue.py",
+}  # fmt: skip
+#: Fixtures that build a whole store or start the real process: end to end wherever used.
+END_TO_END_FIXTURES = {"aurus_db", "run_cli"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.path.name in END_TO_END or fixtures & END_TO_END_FIXTURES:
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():

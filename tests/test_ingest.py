@@ -179,6 +179,7 @@ CELL = st.one_of(
 ROW = st.lists(CELL, min_size=len(RU_HEADER) - 3, max_size=len(RU_HEADER) + 2)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(rows=st.lists(ROW, min_size=1, max_size=30))
 def test_rows_in_equals_loaded_plus_quarantined(rows):
@@ -351,6 +352,7 @@ def sample(tmp_path_factory) -> Path:
     return folder / "synthetic_ru_customs_2018_2021.csv"
 
 
+@pytest.mark.slow
 class TestBatches:
     """A file goes through in batches (of several engine row groups, read one batch ahead);
     tiny batches here, so a small sample spans many, each with rejected and malformed rows."""

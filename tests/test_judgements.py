@@ -292,6 +292,7 @@ class _Components:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+@pytest.mark.slow
 def test_random_graph_of_200k_nodes_is_valid_maximal_and_connected():
     rng = random.Random(2024)
     n = 200_000
