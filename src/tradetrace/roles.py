@@ -71,7 +71,7 @@ EXPORTER = Role(
 )
 ROLES: dict[str, Role] = {r.name: r for r in (IMPORTER, EXPORTER)}
 #: The role names, importer first.
-ROLE_NAMES: tuple[RoleName, ...] = ("importer", "exporter")
+ROLE_NAMES: tuple[RoleName, ...] = tuple(r.name for r in ROLES.values())
 
 
 def role(name: str | Role) -> Role:

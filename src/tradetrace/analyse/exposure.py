@@ -52,6 +52,7 @@ from tradetrace.analyse.results import (
     YearRow,
 )
 from tradetrace.analyse.target import Target, find_target
+from tradetrace.dates import parse_date
 from tradetrace.errors import InputError
 from tradetrace.reference.country_groups import HUBS, country_groups
 from tradetrace.reference.unit_values import (
@@ -92,8 +93,6 @@ class ExposureOptions:
 
 def parse_event(text: str) -> Event:
     """``NAME=YYYY-MM-DD`` → :class:`Event`."""
-    from tradetrace.dates import parse_date  # the one date rule (tradetrace.dates)
-
     name, sep, day = text.partition("=")
     if not sep or not name.strip():
         raise InputError(f"--event {text!r}: expected NAME=YYYY-MM-DD")
@@ -119,8 +118,6 @@ def options_from(
 
 def _date_option(text: str | None, option: str) -> dt.date | None:
     """None when the option is not given; an empty text is a bad date, as in the API."""
-    from tradetrace.dates import parse_date
-
     return None if text is None else parse_date(text, option)
 
 
@@ -316,7 +313,7 @@ class _Exposure:
         t = self.lines
         runs = self.store.table("ingest_runs").select("ingest_id", "file", "synthetic")
         counted = t.group_by("ingest_id").aggregate(
-            lines=(~t.is_aggregate).cast("int64").sum(), aggregate_rows=aggregate_rows(t)
+            lines=line_count(t), aggregate_rows=aggregate_rows(t)
         )
         joined = counted.join(runs, "ingest_id").order_by("file")
         rows = self.trade.rows(joined.select("file", "synthetic", "lines", "aggregate_rows"))

@@ -268,7 +268,7 @@ async def screen(request: Request, body: ScreenRequest) -> Response:
         for q, ms in zip(queries, matches, strict=True)
     )
     answer = ScreenAnswer(as_of=body.as_of, threshold=body.threshold, results=results)
-    return _json_response(_json(answer.model_dump(mode="json")))
+    return _json_response(_json(answer.to_json()))
 
 
 def _screening_query(item: ScreenName | str):

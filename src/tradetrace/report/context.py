@@ -11,7 +11,7 @@ import datetime as dt
 
 from tradetrace import __version__
 from tradetrace.analyse.findings import hhi_band
-from tradetrace.analyse.results import ContinuedAfterDesignation, ExposureResult
+from tradetrace.analyse.results import ContinuedAfterDesignation, EventResult, ExposureResult
 from tradetrace.analyse.target import entity_matches
 from tradetrace.formatting import (
     ADDS_UP_NOTE,
@@ -97,38 +97,36 @@ def _findings(exposure: ExposureResult) -> list[dict]:
 
 def _events(exposure: ExposureResult) -> list[dict]:
     """Events with their labels, and where a chart should draw them (dates as ISO text)."""
-    period = exposure.to_json()["period"]
-    start, end = period["from"], period["to"]
+    start, end = exposure.period.start, exposure.period.end
     out = []
-    for event in (e.to_json() for e in exposure.events):
-        if event["in_period"]:
+    for event in exposure.events:
+        if event.in_period:
             placement = "inside"
-        elif start and event["date"] < start:
+        elif start and event.date < start:
             placement = "before"
         else:
             placement = "after"
         out.append(
             {
-                **event,
+                **event.to_json(),
                 **_rates(event, start, end),
-                "label": event_label(event["name"]),
-                "short": event_short(event["name"], event["date"]),
+                "label": event_label(event.name),
+                "short": event_short(event.name, event.date.isoformat()),
                 "placement": placement,
             }
         )
     return out
 
 
-def _rates(event: dict, start: str | None, end: str | None) -> dict:
+def _rates(event: EventResult, start: dt.date | None, end: dt.date | None) -> dict:
     """Value per year before and after an in-period event: the windows differ in length."""
-    if not (event["in_period"] and start and end):
+    if not (event.in_period and start and end):
         return {"per_year_before": None, "per_year_after": None}
-    a, b, day = (dt.date.fromisoformat(d) for d in (start, end, event["date"]))
-    before_years = (day - a).days / 365.25
-    after_years = ((b - day).days + 1) / 365.25
+    before_years = (event.date - start).days / 365.25
+    after_years = ((end - event.date).days + 1) / 365.25
     return {
-        "per_year_before": event["before_usd"] / before_years if before_years else None,
-        "per_year_after": event["after_usd"] / after_years if after_years else None,
+        "per_year_before": event.before_usd / before_years if before_years else None,
+        "per_year_after": event.after_usd / after_years if after_years else None,
     }
 
 
