@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -91,23 +93,62 @@ def run_cli(db_path: Path):
     return run
 
 
+#: The AURUS pipeline is built once per session, one step after another, each step's store a
+#: copy of the one before, so every module that needs a stage shares it instead of rebuilding
+#: it: ``aurus_sample`` (generated and ingested), ``aurus_resolved``, ``aurus_db`` (screened).
+#: The stores they return are never written by tests: a test that changes one works on a copy.
+
+
 @pytest.fixture(scope="session")
-def aurus_db(tmp_path_factory, cli_for) -> Path:
+def aurus_sample(tmp_path_factory, cli_for) -> dict:
+    """The SYNTHETIC sample (3,000 rows, seed 7), generated and ingested once.
+
+    ``dir``: the sample folder; ``manifest``: what ``sample --json`` printed; ``ingested``:
+    a store with both customs files ingested (copy it before use); ``ingest``: what
+    ``ingest --json`` printed.
+    """
+    tmp = tmp_path_factory.mktemp("aurus")
+    sample, ingested = tmp / "sample", tmp / "ingested.duckdb"
+    made = cli_for(tmp / "unused.duckdb")(
+        "sample", "--out", sample, "--rows", "3000", "--seed", "7", "--json"
+    )
+    assert made.exit_code == 0, f"sample: {made.output}"
+    loaded = cli_for(ingested)(
+        "ingest", sample / "synthetic_ru_customs_2018_2021.csv",
+        sample / "synthetic_ru_customs_2022_2024.csv", "--json",
+    )  # fmt: skip
+    assert loaded.exit_code == 0, f"ingest: {loaded.output}"
+    return {
+        "dir": sample,
+        "manifest": json.loads(made.output),
+        "ingested": ingested,
+        "ingest": json.loads(loaded.output),
+    }
+
+
+@pytest.fixture(scope="session")
+def aurus_resolved(aurus_sample, cli_for) -> Path:
+    """``aurus_sample``'s store, resolved (a store of its own, beside the sample folder)."""
+    db = aurus_sample["ingested"].with_name("resolved.duckdb")
+    shutil.copy(aurus_sample["ingested"], db)
+    result = cli_for(db)("resolve")
+    assert result.exit_code == 0, f"resolve: {result.output}"
+    return db
+
+
+@pytest.fixture(scope="session")
+def aurus_db(aurus_resolved, cli_for) -> Path:
     """The whole pipeline once: SYNTHETIC sample → ingest → resolve → real OFAC/UK lists → screen.
 
-    Read-only for the tests that share it (exposure, report, graph, API).
+    Read-only for the tests that share it (exposure, report, graph, API). The sample folder
+    is beside it (``aurus_db.parent / "sample"``).
     """
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
-    tmp = tmp_path_factory.mktemp("aurus")
-    db = tmp / "aurus.duckdb"
+    db = aurus_resolved.with_name("aurus.duckdb")
+    shutil.copy(aurus_resolved, db)
     run = cli_for(db)
-    sample = tmp / "sample"
     for step in (
-        ("sample", "--out", sample, "--rows", "3000", "--seed", "7"),
-        ("ingest", sample / "synthetic_ru_customs_2018_2021.csv",
-         sample / "synthetic_ru_customs_2022_2024.csv"),
-        ("resolve",),
         ("lists", "load", SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz",
          SHARED_DATA / "sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz"),
         ("screen",),
@@ -115,3 +156,22 @@ def aurus_db(tmp_path_factory, cli_for) -> Path:
         result = run(*step)
         assert result.exit_code == 0, f"{step[0]}: {result.output}"
     return db
+
+
+@pytest.fixture(scope="session")
+def shared_list():
+    """``shared_list("sanctions/ofac/sdn_2024-05-03.csv.gz")``: a list file of the shared
+    data read with ``read_list`` once per session (Arrow tables are immutable, so the
+    modules that build an index from the same files share the parsing)."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    from tradetrace.screen.lists.load import read_list
+
+    tables: dict[str, object] = {}
+
+    def read(relative: str):
+        if relative not in tables:
+            tables[relative] = read_list(SHARED_DATA / relative)
+        return tables[relative]
+
+    return read

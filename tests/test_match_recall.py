@@ -9,18 +9,10 @@ the query, and a name made of words hundreds of list names share.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
 
 from tradetrace.screen.match import ListIndex, Query
-
-SHARED_DATA = Path(
-    os.environ.get("TRADETRACE_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 
 LISTS = (
     "sanctions/ofac/sdn_2024-05-03.csv.gz",
@@ -31,12 +23,8 @@ LISTS = (
 
 
 @pytest.fixture(scope="module")
-def index() -> ListIndex:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    from tradetrace.screen.lists.load import read_list
-
-    return ListIndex(pa.concat_tables([read_list(SHARED_DATA / path) for path in LISTS]))
+def index(shared_list) -> ListIndex:
+    return ListIndex(pa.concat_tables([shared_list(path) for path in LISTS]))
 
 
 def found(matches) -> set[tuple[str, str]]:

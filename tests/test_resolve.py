@@ -24,16 +24,12 @@ def invoke(db, *args):
 
 
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory):
-    """The sample generated and ingested once; tests copy the store before changing it."""
-    tmp = tmp_path_factory.mktemp("resolve")
-    made = invoke(tmp / "unused.duckdb", "sample", "--out", tmp / "s", "--rows", "3000", "--json")
-    manifest = json.loads(made.output)
-    db = tmp / "base.duckdb"
-    files = sorted(str(p) for p in (tmp / "s").glob("synthetic_ru_customs_*.csv"))
-    invoke(db, "ingest", *files)
-    invoke(db, "resolve")
-    return {"db": db, "manifest": manifest, "dir": tmp / "s"}
+def sample(aurus_sample, aurus_resolved, tmp_path_factory):
+    """The sample generated, ingested and resolved once per session (``aurus_resolved`` in
+    conftest.py), copied for this module; tests copy the store again before changing it."""
+    db = tmp_path_factory.mktemp("resolve") / "base.duckdb"
+    shutil.copy(aurus_resolved, db)
+    return {"db": db, "manifest": aurus_sample["manifest"], "dir": aurus_sample["dir"]}
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -10,22 +11,12 @@ from tradetrace.store import open_store
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    """A small sample, ingested once for the module's tests."""
-    from typer.testing import CliRunner
-
-    from tradetrace.cli import app
-
-    tmp = tmp_path_factory.mktemp("sample")
-    db = tmp / "store.duckdb"
-    runner = CliRunner()
-    made = runner.invoke(app, ["sample", "--out", str(tmp / "s"), "--rows", "3000", "--json"])
-    assert made.exit_code == 0, made.output
-    manifest = json.loads(made.output)
-    files = [str(tmp / "s" / f["name"]) for f in manifest["files"] if "ru_customs" in f["name"]]
-    loaded = runner.invoke(app, ["--db", str(db), "ingest", *files, "--json"])
-    assert loaded.exit_code == 0, loaded.output
-    return db, manifest, json.loads(loaded.output)
+def sample_store(aurus_sample, tmp_path_factory):
+    """The sample generated and ingested through the command line once per session
+    (``aurus_sample`` in conftest.py), on a copy of its store for this module."""
+    db = tmp_path_factory.mktemp("sample") / "store.duckdb"
+    shutil.copy(aurus_sample["ingested"], db)
+    return db, aurus_sample["manifest"], aurus_sample["ingest"]
 
 
 #: Defects that leave a row uncountable (quarantined); the others load with a note.

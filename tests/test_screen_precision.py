@@ -9,7 +9,6 @@ checks it on made-up entries.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 
@@ -33,20 +32,12 @@ from tradetrace.screen.match import (
     short_name,
 )
 
-SHARED_DATA = Path(
-    os.environ.get("TRADETRACE_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
 THRESHOLD = MatchConfig().threshold
 
 
 @pytest.fixture(scope="module")
-def index() -> ListIndex:
-    if not SHARED_DATA.is_dir():
-        pytest.skip(f"shared data not found at {SHARED_DATA}")
-    from tradetrace.screen.lists.load import read_list
-
-    return ListIndex(pa.concat_tables([read_list(SHARED_DATA / path) for path in DEMO_LISTS]))
+def index(shared_list) -> ListIndex:
+    return ListIndex(pa.concat_tables([shared_list(path) for path in DEMO_LISTS]))
 
 
 def entry_match(index: ListIndex, query: Query, list_entity_id: str) -> Match | None:
