@@ -411,7 +411,7 @@ with open_store(warehouse, backend="spark") as store:
         from tradetrace.screen.run import screen_entities
         load_lists(store, [shared / "sanctions/ofac/sdn_2024-05-03.csv.gz",
                            shared / "sanctions/uk_ofsi/uk_ofsi_conlist_2025-04-10.csv.gz"])
-        out = screen_entities(store)["matches"]
+        out = screen_entities(store).matches
     else:
         from tradetrace.analyse.exposure import exposure
         out = exposure(store, "tt-inn-7743237789").lines

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -228,6 +231,85 @@ def test_report_endpoint(client):
     as_json = ok(client.get(f"/report/{AURUS}", params={"format": "json", **REUTERS}))
     assert as_json["total_usd"] == 34_000_000.00
     bad(client.get(f"/report/{AURUS}", params={"format": "docx"}))
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+SHARED_DATA = Path(
+    os.environ.get("TRADETRACE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+SDN = SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def alert_db(aurus_db, cli_for, tmp_path_factory) -> Path:
+    """A copy of ``aurus_db`` screened against the OFAC SDN as it stood on 2023-01-01, then
+    watched after the 2024-05-03 list was loaded: AURUS's designation (entry 47956, listed
+    2024-02-23) is the latest run's alert."""
+    import duckdb
+
+    db = tmp_path_factory.mktemp("alerts") / "alerts.duckdb"
+    shutil.copy(aurus_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM list_entries WHERE list = 'ofac_sdn'")
+    run = cli_for(db)
+    for step, status in (
+        (("lists", "load", SDN, "--as-of", "2023-01-01"), 0),
+        (("screen",), 0),
+        (("lists", "load", SDN), 0),
+        (("watch",), 1),  # 1: there are alerts
+    ):
+        result = run(*step)
+        assert result.exit_code == status, f"{step[0]}: {result.output}"
+    return db
+
+
+@pytest.fixture(scope="module")
+def alert_client(alert_db):
+    with TestClient(create_app(alert_db), raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_alerts_endpoint_equals_the_cli(alert_client, alert_db, cli_for):
+    api = ok(alert_client.get("/alerts"))
+    assert api == json.loads(cli_for(alert_db)("alerts", "--json").output)
+    [aurus] = [a for a in api if a["entity_id"] == AURUS]
+    assert aurus["event"] == "designated" and aurus["cause"] == "list change"
+    assert (aurus["list"], aurus["list_entity_id"]) == ("ofac_sdn", "47956")
+    assert aurus["listing_date"] == "2024-02-23" and aurus["last_trade_date"] >= "2024-02-23"
+    assert 0 < aurus["trade_after_listing_usd"] < aurus["trade_usd"]
+    assert aurus["declarations"] == len(aurus["evidence"]) > 0
+    assert aurus["declarations_after_listing"] == len(aurus["evidence_after_listing"]) > 0
+    assert ok(alert_client.get("/alerts", params={"run": aurus["run_id"]})) == api
+    assert ok(alert_client.get("/alerts", params={"run": aurus["run_id"] + 1})) == []
+
+
+def test_alerts_since_a_day(alert_client):
+    latest = ok(alert_client.get("/alerts"))
+    since = ok(alert_client.get("/alerts", params={"since": "2000-01-01"}))
+    assert len(since) > len(latest) and all(a in since for a in latest)  # every run's
+    assert ok(alert_client.get("/alerts", params={"since": "2999-01-01"})) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"since": "2024-13-01"}, "since"),
+        ({"since": "yesterday"}, "since"),
+        ({"since": "20240101"}, "since"),
+        ({"run": 0}, "run"),
+        ({"run": "last"}, "run"),
+    ],
+)
+def test_alerts_bad_parameters(alert_client, params, message):
+    assert message in bad(alert_client.get("/alerts", params=params))
+
+
+def test_alerts_on_a_store_never_screened(aurus_resolved):
+    with TestClient(create_app(aurus_resolved), raise_server_exceptions=False) as c:
+        detail = bad(c.get("/alerts"), 409)
+    assert detail == "no screening results in this store: run `tradetrace screen` first"
 
 
 # -- auth -----------------------------------------------------------------------------------------

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,8 +39,9 @@ FLAGS = [
 ANSWER_MS = 120_000
 
 
-@pytest.fixture(scope="module")
-def server(aurus_db):
+@contextmanager
+def serving(db: Path) -> Iterator[str]:
+    """The app over ``db`` on a free loopback port, in a thread: its base URL."""
     import uvicorn
 
     from tradetrace.api import create_app
@@ -45,7 +49,7 @@ def server(aurus_db):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(aurus_db), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="error")
     running = uvicorn.Server(config)
     thread = threading.Thread(target=running.run, daemon=True)
     thread.start()
@@ -56,6 +60,12 @@ def server(aurus_db):
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(aurus_db):
+    with serving(aurus_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -255,3 +265,85 @@ def test_evidence_and_matches(page):
 
 def test_no_script_errors(page):
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+AURUS = "tt-inn-7743237789"
+SHARED_DATA = Path(
+    os.environ.get("TRADETRACE_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
+SDN = SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def alert_server(aurus_db, cli_for, tmp_path_factory):
+    """The app over a copy of ``aurus_db`` screened against the OFAC SDN as it stood on
+    2023-01-01, then watched after the 2024-05-03 list was loaded: AURUS's designation
+    (entry 47956, listed 2024-02-23) is the latest screening's alert."""
+    import duckdb
+
+    db = tmp_path_factory.mktemp("alerts") / "alerts.duckdb"
+    shutil.copy(aurus_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM list_entries WHERE list = 'ofac_sdn'")
+    run = cli_for(db)
+    for step, status in (
+        (("lists", "load", SDN, "--as-of", "2023-01-01"), 0),
+        (("screen",), 0),
+        (("lists", "load", SDN), 0),
+        (("watch",), 1),  # 1: there are alerts
+    ):
+        result = run(*step)
+        assert result.exit_code == status, f"{step[0]}: {result.output}"
+    with serving(db) as url:
+        yield url
+
+
+def test_alerts_panel_shows_the_aurus_designation(page, alert_server):
+    """A tab of its own on the alert store: the row, its money as the page writes money,
+    and its party opening the entity."""
+    from playwright.sync_api import expect
+
+    tab = page.context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    try:
+        tab.goto(alert_server + "/")
+        row = tab.locator("#alerts tbody tr", has=tab.locator(f"[data-entity='{AURUS}']"))
+        expect(row).to_have_count(1, timeout=ANSWER_MS)
+        [alert] = [a for a in tab.evaluate(ALERTS) if a["entity_id"] == AURUS]
+        assert alert["event"] == "designated" and alert["list_entity_id"] == "47956"
+        after = alert["trade_after_listing_usd"]
+        assert round(after) > after, "the figure must tell floor from round"
+        head = tab.locator("#alerts thead th").all_inner_texts()
+        cells = dict(zip(head, row.locator("td").all_inner_texts(), strict=True))
+        assert cells["trade on or after listing"] == money(after), cells
+        assert cells["trade"] == money(alert["trade_usd"])
+        assert cells["event"].startswith("designated") and cells["party"] == "OOO AURUS"
+        assert "ofac_sdn 47956" in cells["list entry"] and cells["listed"] == "2024-02-23"
+        assert cells["programmes"] == ", ".join(alert["programs"])
+        assert cells["last trade"] == alert["last_trade_date"]
+        assert cells["declarations"] == f"{alert['declarations']:,}"
+        tab.locator("#alerts-card").screenshot(path=str(ARTIFACTS / "dashboard-alerts.png"))
+        tab.fill("#since", "2999-01-01")
+        tab.click("#alerts-options button")
+        expect(tab.locator("#alerts")).to_have_text(
+            "No alerts seen since 2999-01-01.", timeout=ANSWER_MS
+        )
+        tab.fill("#since", "")
+        tab.click("#alerts-options button")
+        tab.locator(f"#alerts button[data-entity='{AURUS}']").click(timeout=ANSWER_MS)
+        expect(tab.locator("#entity-name")).to_have_text("OOO AURUS", timeout=ANSWER_MS)
+        assert errors == []
+    finally:
+        tab.close()
+
+
+ALERTS = """async () => {
+    const response = await fetch("/alerts");
+    if (!response.ok) throw new Error("/alerts: " + response.status + " " + await response.text());
+    return response.json();
+}"""

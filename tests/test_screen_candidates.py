@@ -18,7 +18,12 @@ import pytest
 
 from tradetrace.resolve.names import analyse_name
 from tradetrace.resolve.run import ENTITY_SCHEMA
-from tradetrace.screen.candidates import alias_rows, ranked_by_alias, ranked_candidates
+from tradetrace.screen.candidates import (
+    alias_rows,
+    entity_keys,
+    ranked_by_alias,
+    ranked_candidates,
+)
 from tradetrace.screen.match import ORGANISATIONS, ListIndex, Query
 from tradetrace.screen.run import current_entries, screen_entities
 from tradetrace.store import open_store
@@ -70,7 +75,9 @@ def test_the_join_ranks_candidates_as_the_index_does(busy_store):
         entities = store.table("entities")
         ranked = {
             r["entity_id"]: ranked_by_alias(r["ranked"])
-            for r in store.to_arrow(ranked_candidates(store, entities, index)).to_pylist()
+            for r in store.to_arrow(
+                ranked_candidates(store, entity_keys(store, entities), index)
+            ).to_pylist()
         }
         aliases = store.to_arrow(alias_rows(entities)).to_pylist()
     checked = 0
@@ -107,7 +114,7 @@ def test_screening_the_store_gives_what_screen_name_gives(busy_store, tmp_path):
         for m in stored
     }  # fmt: skip
     assert got == expected
-    assert counts["matches"] == len(stored) > 250  # most variants of list names match
+    assert counts.matches == len(stored) > 250  # most variants of list names match
     by_inn = [m for m in stored if m["entity_id"] == "tt-test-inn"]
     assert by_inn and all(m["score"] == 1.0 for m in by_inn)
     assert all(json.loads(m["explanation"])["features"] == {"identifier": 1.0} for m in by_inn)

@@ -192,3 +192,24 @@ def test_spelling_similarity_scores_the_same_on_both_engines(warehouse):
     duckdb_pairs = pairs(None)
     assert len(duckdb_pairs) == len(names) * (len(names) - 1) // 2
     assert pairs(spark_session()) == duckdb_pairs
+
+
+def test_watch_gives_the_same_matches_and_alerts_on_both_engines(
+    aurus_db, cli_for, warehouse, tmp_path
+):
+    """A list added after the first screening, then ``watch`` on each engine: the
+    incremental writes (``delete_in``, appends) give the same matches and alerts."""
+    duck, spark = tmp_path / "duck.duckdb", tmp_path / "warehouse"
+    shutil.copy(aurus_db, duck)
+    shutil.copytree(warehouse, spark)
+    un = SHARED_DATA / "sanctions/un/un_consolidated_2026-02-27.xml.gz"
+    answers = []
+    for run in (cli_for(duck), spark_cli(spark)):
+        assert run("lists", "load", un).exit_code == 0
+        watched = run("watch", "--json")
+        assert watched.exit_code in (0, 1), watched.output
+        answers.append([{k: v for k, v in a.items() if k != "detected_at"}
+                        for a in json.loads(watched.output)])  # fmt: skip
+    assert answers[0] == answers[1]
+    key = ("entity_id", "list", "list_entity_id")
+    assert rows(spark, "spark", "matches", *key) == rows(duck, "duckdb", "matches", *key)

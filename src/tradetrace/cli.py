@@ -579,14 +579,23 @@ def lists(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def lists_load(
     paths: Annotated[list[Path], typer.Argument(help="List files (or the UK tables folder).")],
     list_kind: ListOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            help="Load each list as it stood on this date (YYYY-MM-DD), rebuilt from its "
+            "history (the OFAC SDN CSV's first-seen table), as version DATE."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Load sanctions lists (OFAC, UK, UN, EU, OpenSanctions) with their listing dates."""
+    from tradetrace.dates import parse_date
     from tradetrace.screen.index_cache import prepare_index
     from tradetrace.screen.lists.load import load_lists
 
+    day = parse_date(as_of, "--as-of").isoformat() if as_of is not None else None
     with _store() as store:
-        rows = load_lists(store, paths, list_kind)
+        rows = load_lists(store, paths, list_kind, day)
     if _duckdb_file() is not None:  # saved beside the store: the first screen-name is fast
         with _store(read_only=True) as store:  # the writer's lock is released meanwhile
             prepare_index(store)
@@ -614,24 +623,230 @@ def lists_diff(
 
 
 @app.command("screen")
-def screen(threshold: ThresholdOption = 0.85, as_json: JsonOption = False) -> None:
+def screen(
+    threshold: ThresholdOption = 0.85,
+    as_of_list: Annotated[
+        str | None,
+        typer.Option(
+            help="Screen against the list versions loaded by then (YYYY-MM-DD, the end of "
+            "that day UTC, or YYYY-MM-DDTHH:MM:SS UTC): what was known that day. Writes "
+            "nothing."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Screen every resolved entity against the loaded lists; label declarations by date."""
     from tradetrace.screen.match import MatchConfig
+    from tradetrace.screen.run import screen_as_of_list, screen_entities
+
+    config = MatchConfig(threshold=threshold)
+    if as_of_list is not None:
+        with _store() as store:
+            known = screen_as_of_list(store, _moment(as_of_list, "--as-of-list"), config)
+        if as_json:
+            print_json(known.to_json())
+        else:
+            print_table("Lists as loaded by then", [
+                {"list": k, "version": v} for k, v in known.lists.items()
+            ])  # fmt: skip
+            print_table("Matches", [m.model_dump() for m in known.results[:50]])
+        return
+    with _store() as store:
+        run = screen_entities(store, config)
+        rows = _top_matches(store)
+    if as_json:
+        print_json(run.to_json())
+    else:
+        print_run(run)
+        print_table("Matches", rows)
+
+
+def _top_matches(store, limit: int = 50) -> list[dict]:
+    m, e = store.table("matches"), store.table("entities").select("entity_id", "name")
+    top = m.join(e, "entity_id").order_by([m.score.desc(), m.entity_id]).limit(limit)
+    return store.to_arrow(
+        top.select("entity_id", entity=e.name, list=m.list, list_entity_id=m.list_entity_id,
+                   list_name=m.list_name, score=m.score, listing_date=m.listing_date)
+    ).to_pylist()  # fmt: skip
+
+
+def print_run(run) -> None:
+    """A screening run in one table: what it read, what changed, what it found."""
+    print_table(
+        f"Screening run {run.run_id} ({run.kind})",
+        [{"entities": run.entities, "screened": run.entities_screened,
+          "matched": run.matched_entities, "matches": run.matches, "events": run.events}],
+    )  # fmt: skip
+    if run.reason:
+        out.print(f"full run: {run.reason}")
+    changes = {
+        "entries added": run.entries_added, "removed": run.entries_removed,
+        "changed": run.entries_changed, "parties new": run.parties_new,
+        "changed ": run.parties_changed, "gone": run.parties_gone,
+    }  # fmt: skip
+    if any(changes.values()):
+        print_table("Since the last run", [changes])
+
+
+def _moment(text: str, option: str):
+    """A UTC moment: a date means the end of that day."""
+    import datetime as dt
+
+    from tradetrace.dates import parse_date
+    from tradetrace.errors import InputError
+
+    if "T" in text.strip():
+        try:
+            return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+        except ValueError:
+            raise InputError(
+                f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)"
+            ) from None
+    day = parse_date(text, option)
+    return dt.datetime.combine(day, dt.time.max)
+
+
+WebhookOption = Annotated[
+    str | None,
+    typer.Option(
+        "--webhook", help="POST the alerts as JSON to this http(s) URL (retried, bounded)."
+    ),
+]
+AtomOption = Annotated[
+    Path | None, typer.Option("--atom", help="Write the alerts as an Atom feed to this file.")
+]
+MarkdownOption = Annotated[bool, typer.Option("--md", help="Print the alerts as Markdown.")]
+WebhookTimeout = Annotated[
+    float, typer.Option("--webhook-timeout", help="Seconds per webhook attempt.")
+]
+WebhookRetries = Annotated[
+    int, typer.Option("--webhook-retries", help="Webhook retries after the first attempt.")
+]
+
+
+def deliver(
+    alerts: list,
+    as_json: bool,
+    markdown: bool,
+    atom: Path | None,
+    webhook: str | None,
+    timeout: float,
+    retries: int,
+) -> None:
+    """Print the alerts (table, JSON or Markdown), write the feed, post the webhook."""
+    from tradetrace.notify.markdown import alerts_markdown
+
+    if as_json:
+        print_json([a.to_json() for a in alerts])
+    elif markdown:
+        sys.stdout.write(alerts_markdown(alerts))
+    else:
+        print_alerts(alerts)
+    if atom is not None:
+        from tradetrace.notify.atom import write_atom
+
+        write_atom(atom, alerts, feed_id=f"urn:tradetrace:alerts:{atom.stem}",
+                   title="tradetrace alerts")  # fmt: skip
+    if webhook is not None and alerts:
+        from tradetrace.notify.webhook import post_alerts
+
+        post_alerts(webhook, alerts, timeout=timeout, retries=retries)
+
+
+def print_alerts(alerts: list) -> None:
+    """One row per alert: the party and the entry in words, the figures whole."""
+    from tradetrace.formatting import iso_day, money
+
+    rows = [
+        {"alert": f"{a.event.replace('_', ' ')}: {a.entity_name or a.entity_id} "
+                  f"({a.list} {a.list_entity_id})",
+         "listed": iso_day(a.listing_date), "trade": money(a.trade_usd),
+         "after listing": "" if a.trade_after_listing_usd is None
+         else money(a.trade_after_listing_usd),
+         "last trade": iso_day(a.last_trade_date)}
+        for a in alerts
+    ]  # fmt: skip
+    if rows:
+        print_table(f"Alerts ({len(rows)})", rows)
+    else:
+        out.print("No alerts.")
+
+
+@app.command("watch")
+def watch(
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="First download the lists from their publishers (as `data update`) and "
+            "load those that changed.",
+        ),
+    ] = False,
+    mirror: Annotated[
+        str | None,
+        typer.Option(help="With --update: fetch each file from this base URL instead."),
+    ] = None,
+    as_json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    atom: AtomOption = None,
+    webhook: WebhookOption = None,
+    webhook_timeout: WebhookTimeout = 10.0,
+    webhook_retries: WebhookRetries = 3,
+) -> None:
+    """Rescreen only what changed since the last screening and alert on the differences.
+
+    Exit status: 0 no change for the store's parties, 1 alerts, 2 error (cron-friendly).
+    """
+    from tradetrace.analyse.alerts import alerts as alerts_of
     from tradetrace.screen.run import screen_entities
 
     with _store() as store:
-        summary = screen_entities(store, MatchConfig(threshold=threshold))
-        m, e = store.table("matches"), store.table("entities").select("entity_id", "name")
-        top = m.join(e, "entity_id").order_by([m.score.desc(), m.entity_id]).limit(50)
-        rows = store.to_arrow(
-            top.select("entity_id", entity=e.name, list=m.list, list_entity_id=m.list_entity_id,
-                       list_name=m.list_name, score=m.score, listing_date=m.listing_date)
-        ).to_pylist()  # fmt: skip
-    if as_json:
-        print_json(summary)
-    else:
-        print_table("Screening", [summary])
-        print_table("Matches", rows)
+        if update:
+            from tradetrace.screen.lists.update import update_lists
+
+            loaded = update_lists(store, mirror=mirror)
+            if loaded and not as_json:
+                print_table("Loaded", loaded)
+        run = screen_entities(store, incremental=True)
+        found = alerts_of(store, run_id=run.run_id)
+    if not as_json:
+        print_run(run)
+    deliver(found, as_json, markdown, atom, webhook, webhook_timeout, webhook_retries)
+    raise typer.Exit(1 if found else 0)
+
+
+@app.command("alerts")
+def alerts(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Alerts seen since then (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SS, UTC)."),
+    ] = None,
+    run: Annotated[
+        int | None, typer.Option("--run", help="The alerts of this screening run.")
+    ] = None,
+    as_json: JsonOption = False,
+    markdown: MarkdownOption = False,
+    atom: AtomOption = None,
+    webhook: WebhookOption = None,
+    webhook_timeout: WebhookTimeout = 10.0,
+    webhook_retries: WebhookRetries = 3,
+) -> None:
+    """What changed on the lists for the store's parties, with their trade (default: the
+    latest screening's changes)."""
+    import datetime as dt
+
+    from tradetrace.analyse.alerts import alerts as alerts_of
+    from tradetrace.dates import parse_date
+
+    start = None
+    if since is not None:
+        if "T" in since:
+            start = _moment(since, "--since")
+        else:
+            start = dt.datetime.combine(parse_date(since, "--since"), dt.time.min)
+    with _store(read_only=True) as store:
+        found = alerts_of(store, since=start, run_id=run)
+    deliver(found, as_json, markdown, atom, webhook, webhook_timeout, webhook_retries)
 
 
 @app.command("screen-name")

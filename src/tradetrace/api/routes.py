@@ -32,6 +32,8 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
 from tradetrace import __version__
+from tradetrace.analyse.alerts import Alert
+from tradetrace.analyse.alerts import alerts as alerts_of
 from tradetrace.analyse.results import EntityDetail, ExposureResult
 from tradetrace.analyse.target import entity_detail
 from tradetrace.api import work
@@ -595,3 +597,32 @@ def declarations(
         ).to_pylist()
     page_of = {"total": total, "page": page, "page_size": page_size, "rows": rows}
     return _json_response(_json(page_of))
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+SinceDay = Annotated[
+    dt.date | None,
+    _day("since"),
+    Query(description="every alert seen since the start of this day (UTC), YYYY-MM-DD"),
+]
+RunQuery = Annotated[
+    int | None,
+    Query(ge=1, le=2**53, description="the alerts of this screening run (ignored with `since`)"),
+]
+
+
+@router.get(
+    "/alerts",
+    tags=["screening"],
+    response_model=list[Alert],
+    responses=errors(*DATA_ERRORS),
+)
+def alerts(request: Request, since: SinceDay = None, run: RunQuery = None) -> Response:
+    """What changed on the lists for the store's parties, with their trade: the alerts of
+    ``tradetrace alerts --json`` (by default the latest screening run's; ``since``: every
+    one seen since that day began, UTC; ``run``: that run's, an unknown run none)."""
+    start = None if since is None else dt.datetime.combine(since, dt.time.min)
+    with _pool(request).store() as store:
+        found = alerts_of(store, since=start, run_id=run)
+    return _json_response(_json([a.to_json() for a in found]))

@@ -65,9 +65,14 @@ def list_keys(index: ListIndex) -> pa.Table:
     return pa.table({"token": pa.array(tokens, pa.string()), "name_id": pa.array(ids, pa.int64())})
 
 
-def ranked_candidates(store: Store, entities: ir.Table, index: ListIndex) -> ir.Table:
-    """Per entity: ``ranked`` = (alias_pos, rank, name_id) of each alias's best-voted names."""
-    keys = store.map_batches(alias_rows(entities), query_keys, KEYS_SCHEMA)
+def entity_keys(store: Store, entities: ir.Table) -> ir.Table:
+    """The index keys of every alias of ``entities`` (a session table: store it to keep it)."""
+    return store.map_batches(alias_rows(entities), query_keys, KEYS_SCHEMA)
+
+
+def ranked_candidates(store: Store, keys: ir.Table, index: ListIndex) -> ir.Table:
+    """Per entity: ``ranked`` = (alias_pos, rank, name_id) of each alias's best-voted names,
+    from the entities' keys (:func:`entity_keys`)."""
     names = store.stage_copy("_list_keys", list_keys(index))
     joined = keys.join(names, "token")
     votes = joined.group_by(["entity_id", "alias_pos", "name_id"]).aggregate(

@@ -140,7 +140,7 @@ class ListIndex:
                 forms.add(self._add(i, alias["name"], alias["type"] or "aka"))
             self.entry_forms.append(frozenset(f for f in forms if f is not None))
             for ident in entry["identifiers"] or ():
-                key = _identifier_key(ident["type"], ident["value"])
+                key = identifier_key(ident["type"], ident["value"])
                 if key:
                     self.by_identifier[key].add(i)
         self.entry_names: list[list[int]] = [[] for _ in self.entries]
@@ -324,7 +324,7 @@ class ListIndex:
         hits: set[int] = set()
         for ident in query.identifiers:
             scheme, _, value = ident.partition(":")
-            key = _identifier_key(scheme, value)
+            key = identifier_key(scheme, value)
             if key:
                 hits |= self.by_identifier.get(key, set())
         return hits
@@ -338,11 +338,11 @@ class ListIndex:
             score = screening_similarity(forms, name.forms)
             if score > similarity:
                 spelling, similarity = name.text, score
-        keys = {_identifier_key(*i.partition(":")[::2]) for i in query.identifiers}
+        keys = {identifier_key(*i.partition(":")[::2]) for i in query.identifiers}
         matched = sorted(
             f"{i['type'].lower()}:{i['value']}"
             for i in entry["identifiers"] or ()
-            if _identifier_key(i["type"], i["value"]) in keys
+            if identifier_key(i["type"], i["value"]) in keys
         )
         explanation = {
             "query_name": query.name,
@@ -756,7 +756,7 @@ def _schemas_compatible(query: str | None, entry: str | None) -> bool:
     return query in ORGANISATIONS and entry in ORGANISATIONS
 
 
-def _identifier_key(scheme: str | None, value: str | None) -> str | None:
+def identifier_key(scheme: str | None, value: str | None) -> str | None:
     """Only identifiers that name one legal person decide a match."""
     if not scheme or not value or scheme.lower() not in DECISIVE_IDENTIFIERS:
         return None

@@ -15,14 +15,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from tradetrace.result import Result
 from tradetrace.screen.match import ListIndex, Match, Query, Status, status_on
 
-__all__ = ["ScreenMatch", "ScreenQuery", "ScreeningResult", "screen_names"]
+__all__ = [
+    "ListsAsOf",
+    "ScreenMatch",
+    "ScreenQuery",
+    "ScreenRun",
+    "ScreeningResult",
+    "StoredMatch",
+    "screen_names",
+]
 
 
 class ScreenMatch(Result):
@@ -110,3 +118,61 @@ def screen_names(
         )
         for query in queries
     ]
+
+
+class ScreenRun(Result):
+    """One screening of the store (``screen`` or ``watch``): what it read, changed and found.
+
+    The first three keys are ``screen --json``'s since its first version.
+    """
+
+    entities: int = Field(description="entities in the store")
+    matched_entities: int = Field(description="entities with at least one match")
+    matches: int = Field(description="(entity, list entry) matches at or above the threshold")
+    run_id: int = Field(description="this run's number in `screen_runs`")
+    kind: Literal["full", "incremental"] = Field(
+        description="`full`: every entity screened; `incremental`: only what changed"
+    )
+    reason: str | None = Field(
+        description="why a run asked to be incremental was full (no earlier run, new "
+        "threshold, new matching code)"
+    )
+    started_at: dt.datetime = Field(description="when the run started (UTC)")
+    threshold: float = Field(description="the match threshold")
+    lists: dict[str, str] = Field(description="list → the version screened against")
+    entries_added: int = Field(description="list entries new since the last run")
+    entries_removed: int = Field(description="list entries gone since the last run")
+    entries_changed: int = Field(description="list entries whose content changed")
+    parties_new: int = Field(description="entities never screened before")
+    parties_changed: int = Field(description="entities whose names, country or ids changed")
+    parties_gone: int = Field(description="entities gone since the last run (re-resolution)")
+    entities_screened: int = Field(description="entities this run screened")
+    events: int = Field(description="match events recorded (alerts)")
+
+
+class StoredMatch(Result):
+    """One row of ``matches``: an entity of the store and the list entry it matched."""
+
+    entity_id: str = Field(description="the entity (party) screened")
+    list: str = Field(description="the sanctions list")
+    list_entity_id: str = Field(description="the entry's id in that list")
+    list_name: str | None = Field(description="the entry's primary name")
+    query_name: str | None = Field(description="the entity's name (or alias) that matched")
+    matched_name: str | None = Field(description="the entry's name (or alias) that matched")
+    score: float = Field(description="match score, 0-1")
+    explanation: str = Field(description="why it matched, as JSON text")
+    listing_date: dt.date | None = Field(description="the entry's listing date, if known")
+    delisting_date: dt.date | None = Field(description="its delisting date, if any")
+    listing_date_note: str | None = Field(description="where the listing date comes from")
+    programs: tuple[str, ...] = Field(description="the entry's sanctions programmes")
+
+
+class ListsAsOf(Result):
+    """``screen --as-of-list``: the store's entities against the lists known at a time."""
+
+    as_of_list: dt.datetime = Field(description="the moment (UTC) whose lists were used")
+    lists: dict[str, str] = Field(description="list → the newest version loaded by then")
+    entities: int = Field(description="entities screened (the store's, today)")
+    matched_entities: int = Field(description="entities with at least one match")
+    matches: int = Field(description="(entity, list entry) matches")
+    results: list[StoredMatch] = Field(description="the matches, by entity and entry")

@@ -21,16 +21,45 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tradetrace.screen.candidates import ranked_by_alias, ranked_candidates
+from tradetrace.errors import InputError
+from tradetrace.screen.candidates import entity_keys, ranked_by_alias, ranked_candidates
+from tradetrace.screen.changes import (
+    IDENTIFIERS_SCHEMA,
+    ListChanges,
+    PartyChanges,
+    identifier_rows,
+    list_changes,
+    party_changes,
+    screening_input,
+    with_digests,
+)
+from tradetrace.screen.history import (
+    RUNS_SCHEMA,
+    LastRun,
+    events_table,
+    last_run,
+    list_versions_as_of,
+    match_events,
+    next_run_id,
+    run_row,
+)
 from tradetrace.screen.match import ListIndex, MatchConfig, Query
+from tradetrace.screen.results import ListsAsOf, ScreenRun, StoredMatch
 from tradetrace.store import Store
 from tradetrace.store.catalogue import (
     CURRENT_LIST_ENTRIES,
     ENTITIES,
     ENTITY_LISTINGS,
+    LIST_ENTRIES,
+    MATCH_EVENTS,
     MATCHES,
     RESOLVED_DECLARATIONS,
+    SCREEN_RUNS,
     SCREENED_DECLARATIONS,
+    SCREENED_ENTITIES,
+    SCREENED_LIST_ENTRIES,
+    SCREENING_IDENTIFIERS,
+    SCREENING_KEYS,
 )
 
 MATCHES_SCHEMA = pa.schema(
@@ -55,26 +84,239 @@ def current_entries(store: Store) -> pa.Table:
     return store.to_arrow(store.table(CURRENT_LIST_ENTRIES))
 
 
-def screen_entities(store: Store, config: MatchConfig | None = None) -> dict:
-    """Screen every alias of every entity; write ``matches`` and the screening view.
+#: What an incremental screening needs the last one to have left.
+STATE = (MATCHES, SCREENED_LIST_ENTRIES, SCREENED_ENTITIES, SCREENING_KEYS, SCREENING_IDENTIFIERS)
+MATCH_ORDER = [("entity_id", "ascending"), ("list", "ascending"), ("list_entity_id", "ascending")]
+
+
+def screen_entities(
+    store: Store, config: MatchConfig | None = None, *, incremental: bool = False
+) -> ScreenRun:
+    """Screen the store's entities; write ``matches``, the screening views and the history.
+
+    Full (the default): every alias of every entity. ``incremental`` (``watch``): only the
+    entities a change can concern (:mod:`.changes`), which gives the same matches as a
+    full run; it falls back to a full one when there is no earlier run to build on, or
+    when the threshold or the matching code changed since. Either way the differences
+    with the matches replaced are recorded in ``match_events`` (:mod:`.history`).
 
     Candidates come from a join in the engine (:mod:`.candidates`), scoring from the same
     matcher ``screen-name`` uses, run batch by batch where the data lives.
     """
-    from tradetrace.screen.index_cache import index_for_store
+    from tradetrace.screen.index_cache import code_version, index_for_store
 
+    started = _now()
     entities = store.table(ENTITIES)  # first: without entities there is nothing to screen
+    store.require(CURRENT_LIST_ENTRIES)
+    last = last_run(store)
+    has_state = last is not None and all(store.has_table(t) for t in STATE)
+    if config is None:
+        config = MatchConfig(threshold=last.threshold) if last and incremental else MatchConfig()
+    reason = _full_because(last, has_state, config, code_version()) if incremental else None
     index = index_for_store(store, config)  # saved by `lists load`, else built and saved
-    ranked = ranked_candidates(store, entities, index)
-    queries = entities.left_join(ranked, "entity_id").select(entities, ranked.ranked)
-    matches = store.map_batches(queries, partial(_match_batch, index), MATCHES_SCHEMA)
-    store.replace_table(MATCHES, matches.order_by(["entity_id", "list", "list_entity_id"]))
+    entries = with_digests(current_entries(store))
+    inputs = screening_input(entities)
+    if has_state:
+        lists = list_changes(store.to_arrow(store.table(SCREENED_LIST_ENTRIES)), entries)
+        parties = party_changes(store, inputs, store.table(SCREENED_ENTITIES))
+    else:
+        lists = list_changes(None, entries)
+        ids = store.to_arrow(entities.select("entity_id"))["entity_id"].to_pylist()
+        parties = PartyChanges(frozenset(ids), frozenset(), frozenset())
+    scope = _rescreen_state(store, entities, lists, parties) if incremental and not reason else None
+    queries = entities
+    if scope is not None:
+        queries = entities.semi_join(_ids(store, scope, "_scope"), "entity_id")
+    if scope is None:
+        store.replace_table(SCREENING_KEYS, entity_keys(store, entities))
+        store.replace_table(SCREENING_IDENTIFIERS, _identifiers(store, entities))
+    nothing = scope is not None and not scope
+    new = MATCHES_SCHEMA.empty_table() if nothing else _matches(store, queries, index)
+    replaced = None if scope is None else scope | parties.gone
+    old = _old_matches(store, replaced)
+    run_id = next_run_id(store)
+    events = match_events(
+        old.to_pylist(), new.to_pylist(), lists=lists, parties=parties,
+        names=_names(store, old, new), run_id=run_id, detected_at=started,
+    )  # fmt: skip
+    with store.atomic():
+        if replaced is None:
+            store.replace_table(MATCHES, new.sort_by(MATCH_ORDER))
+            store.replace_table(SCREENED_ENTITIES, inputs)
+        else:
+            store.delete_in(MATCHES, "entity_id", _ids(store, replaced, "_replaced"))
+            store.insert(MATCHES, new)
+            touched = _ids(store, parties.touched, "_touched")
+            store.delete_in(SCREENED_ENTITIES, "entity_id", touched)
+            fresh = _ids(store, parties.new | parties.changed, "_fresh")
+            store.insert(SCREENED_ENTITIES, inputs.semi_join(fresh, "entity_id"))
+        store.replace_table(SCREENED_LIST_ENTRIES, entries)
+        run = _summary(store, run_id, started, reason, config, lists, parties, scope, len(events))
+        _append(store, MATCH_EVENTS, events_table(events))
+        _append(store, SCREEN_RUNS, run_row(
+            **run.model_dump(include=set(RUNS_SCHEMA.names)), finished_at=_now(),
+            code_version=code_version(),
+        ))  # fmt: skip
     _screening_view(store)
+    return run
+
+
+def _now() -> dt.datetime:
+    """UTC, without a zone (as ``loaded_at``)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _full_because(
+    last: LastRun | None, has_state: bool, config: MatchConfig, code: str
+) -> str | None:
+    """Why an incremental screening must screen everything, or None when it need not."""
+    if last is None or not has_state:
+        return "no earlier screening to build on"
+    if last.threshold != config.threshold:
+        return f"the threshold changed ({last.threshold} → {config.threshold})"
+    if last.code_version != code:
+        return "the matching code changed since the last screening"
+    return None
+
+
+def _ids(store: Store, ids: frozenset[str], name: str) -> ir.Table:
+    """``ids`` as a one-column session table ``name`` (``entity_id``) to join with."""
+    return store.stage_copy(name, pa.table({"entity_id": pa.array(sorted(ids), pa.string())}))
+
+
+def _identifiers(store: Store, entities: ir.Table) -> ir.Table:
+    return store.map_batches(
+        entities.select("entity_id", "identifiers"), identifier_rows, IDENTIFIERS_SCHEMA
+    )
+
+
+def _rescreen_state(
+    store: Store, entities: ir.Table, lists: ListChanges, parties: PartyChanges
+) -> frozenset[str]:
+    """Bring the keys and identifiers of new, changed and gone entities up to date; the
+    entities a change can concern (see :mod:`.changes`)."""
+    fresh = entities.semi_join(_ids(store, parties.new | parties.changed, "_fresh"), "entity_id")
+    for name, rows in ((SCREENING_KEYS, entity_keys), (SCREENING_IDENTIFIERS, _identifiers)):
+        if parties:
+            store.delete_in(name, "entity_id", _ids(store, parties.touched, "_touched"))
+            store.insert(name, rows(store, fresh))
+    found = set(parties.new | parties.changed)
+    tokens, identifiers = lists.tokens(), lists.identifier_keys()
+    if tokens:
+        staged = store.stage_copy("_touched_tokens", pa.table({"token": sorted(tokens)}))
+        found |= _column(store, store.table(SCREENING_KEYS).semi_join(staged, "token"))
+    if identifiers:
+        staged = store.stage_copy("_touched_ids", pa.table({"key": sorted(identifiers)}))
+        found |= _column(store, store.table(SCREENING_IDENTIFIERS).semi_join(staged, "key"))
+    if lists:
+        pairs = sorted(lists.entries)
+        staged = store.stage_copy(
+            "_touched_entries",
+            pa.table({"list": [a for a, _ in pairs], "list_entity_id": [b for _, b in pairs]}),
+        )
+        found |= _column(store, store.table(MATCHES).semi_join(staged, ["list", "list_entity_id"]))
+    return frozenset(found - parties.gone)
+
+
+def _column(store: Store, t: ir.Table) -> set[str]:
+    return set(store.to_arrow(t.select("entity_id").distinct())["entity_id"].to_pylist())
+
+
+def screen_as_of_list(
+    store: Store, moment: dt.datetime, config: MatchConfig | None = None
+) -> ListsAsOf:
+    """Every entity screened against the list versions loaded by ``moment`` (UTC): what
+    was known then. For each list, the newest version among those loaded by then, as
+    ``current_list_entries`` picks the newest of all. Writes nothing to the store."""
+    entities = store.table(ENTITIES)
+    store.require(LIST_ENTRIES)
+    versions = list_versions_as_of(store, moment)
+    if not versions:
+        raise InputError(f"no list had been loaded by {moment.isoformat(sep=' ')} UTC")
+    e = store.table(LIST_ENTRIES)
+    chosen = ibis.or_(*((e.list == name) & (e.version == v) for name, v in versions.items()))
+    index = ListIndex(store.to_arrow(e.filter(chosen)), config)
+    found = _matches(store, entities, index, entity_keys(store, entities)).sort_by(MATCH_ORDER)
+    return ListsAsOf(
+        as_of_list=moment.replace(tzinfo=dt.UTC),
+        lists=versions,
+        entities=store.count(ENTITIES),
+        matched_entities=len(set(found["entity_id"].to_pylist())),
+        matches=found.num_rows,
+        results=[StoredMatch(**row) for row in found.to_pylist()],
+    )
+
+
+def _matches(
+    store: Store, queries: ir.Table, index: ListIndex, keys: ir.Table | None = None
+) -> pa.Table:
+    """The matches of ``queries`` (entities), from their keys (default: the stored ones)."""
+    keys = store.table(SCREENING_KEYS) if keys is None else keys
+    keys = keys.semi_join(queries.select("entity_id"), "entity_id")
+    ranked = ranked_candidates(store, keys, index)
+    joined = queries.left_join(ranked, "entity_id").select(queries, ranked.ranked)
+    return store.to_arrow(store.map_batches(joined, partial(_match_batch, index), MATCHES_SCHEMA))
+
+
+def _old_matches(store: Store, entity_ids: frozenset[str] | None) -> pa.Table:
+    """The matches about to be replaced: all (``None``) or those of ``entity_ids``."""
+    if not store.has_table(MATCHES):
+        return MATCHES_SCHEMA.empty_table()
+    m = store.table(MATCHES)
+    if entity_ids is not None:
+        m = m.semi_join(_ids(store, entity_ids, "_replaced"), "entity_id")
+    return store.to_arrow(m)
+
+
+def _names(store: Store, *matches: pa.Table) -> dict[str, str | None]:
+    """The names of the entities in ``matches`` (as the store has them now, or had them)."""
+    ids = frozenset(i for m in matches for i in m["entity_id"].to_pylist())
+    if not ids:
+        return {}
+    staged = _ids(store, ids, "_named")
+    names: dict[str, str | None] = {}
+    if store.has_table(SCREENED_ENTITIES):  # gone entities: their name when last screened
+        s = store.table(SCREENED_ENTITIES).semi_join(staged, "entity_id")
+        for row in store.to_arrow(s).to_pylist():
+            names[row["entity_id"]] = row["screened_as"].split("\x1f", 1)[0] or None
+    e = store.table(ENTITIES).semi_join(staged, "entity_id").select("entity_id", "name")
+    names.update({r["entity_id"]: r["name"] for r in store.to_arrow(e).to_pylist()})
+    return names
+
+
+def _summary(
+    store: Store,
+    run_id: int,
+    started: dt.datetime,
+    reason: str | None,
+    config: MatchConfig,
+    lists: ListChanges,
+    parties: PartyChanges,
+    scope: frozenset[str] | None,
+    events: int,
+) -> ScreenRun:
     m = store.table(MATCHES)
     counts = store.to_arrow(
         m.aggregate(matched_entities=m.entity_id.nunique(), matches=m.count())
     ).to_pylist()[0]
-    return {"entities": store.count(ENTITIES), **counts}
+    entities = store.count(ENTITIES)
+    return ScreenRun(
+        entities=entities, **counts, run_id=run_id,
+        kind="full" if scope is None else "incremental", reason=reason,
+        started_at=started.replace(tzinfo=dt.UTC),
+        threshold=config.threshold, lists=lists.versions_now,
+        entries_added=len(lists.added), entries_removed=len(lists.removed),
+        entries_changed=len(lists.changed), parties_new=len(parties.new),
+        parties_changed=len(parties.changed), parties_gone=len(parties.gone),
+        entities_screened=entities if scope is None else len(scope), events=events,
+    )  # fmt: skip
+
+
+def _append(store: Store, name: str, rows: pa.Table) -> None:
+    if store.has_table(name):
+        store.insert(name, rows)
+    else:
+        store.replace_table(name, rows)
 
 
 def _match_batch(index: ListIndex, batch: pa.RecordBatch) -> pa.RecordBatch:

@@ -203,6 +203,11 @@ class Store(ABC):
         """Delete the rows whose columns equal the given values."""
 
     @abstractmethod
+    def delete_in(self, name: str, column: str, values: ir.Table) -> None:
+        """Delete the rows whose ``column`` is one of ``values``' (a one-column table):
+        how a few entities' rows of a large table are replaced without rewriting it."""
+
+    @abstractmethod
     def insert(self, name: str, data: ir.Table | pa.Table) -> None:
         """Append rows to a table."""
 

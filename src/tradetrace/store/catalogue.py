@@ -86,6 +86,12 @@ CURRENT_LIST_ENTRIES = "current_list_entries"
 MATCHES = "matches"
 ENTITY_LISTINGS = "entity_listings"
 SCREENED_DECLARATIONS = "screened_declarations"
+SCREENED_LIST_ENTRIES = "screened_list_entries"
+SCREENED_ENTITIES = "screened_entities"
+SCREENING_KEYS = "screening_keys"
+SCREENING_IDENTIFIERS = "screening_identifiers"
+SCREEN_RUNS = "screen_runs"
+MATCH_EVENTS = "match_events"
 REF_HS = "ref_hs"
 REF_HS_SECTIONS = "ref_hs_sections"
 REF_RU_UNFRIENDLY = "ref_ru_unfriendly"
@@ -151,6 +157,10 @@ def _list_entries() -> Columns:
 
     # `lists load` stamps each file's entries with the time it loaded them
     return ENTRIES_SCHEMA.append(pa.field("loaded_at", pa.timestamp("us")))
+
+
+def _screened_list_entries() -> Columns:
+    return _list_entries().append(pa.field("digest", pa.string()))
 
 
 _ENTRIES = (
@@ -311,6 +321,44 @@ _ENTRIES = (
         ),
         view=True,
         extends=RESOLVED_DECLARATIONS,
+    ),
+    Stored(
+        SCREEN_RUNS,
+        "One row per screening, full or incremental: list versions, what changed, counts.",
+        SCREEN,
+        _defined("tradetrace.screen.history:RUNS_SCHEMA"),
+    ),
+    Stored(
+        MATCH_EVENTS,
+        "Every change of a match (designated, delisted, listing date changed, match gone), "
+        "with its run, list version and time; never deleted.",
+        SCREEN,
+        _defined("tradetrace.screen.history:EVENTS_SCHEMA"),
+    ),
+    Stored(
+        SCREENED_LIST_ENTRIES,
+        "The list entries the last screening read, with a digest of each entry's content.",
+        SCREEN,
+        _screened_list_entries,
+        extends=LIST_ENTRIES,
+    ),
+    Stored(
+        SCREENED_ENTITIES,
+        "Each entity as the last screening read it (names, country, identifiers as one text).",
+        SCREEN,
+        _derived("tradetrace.screen.changes:screening_input", ENTITIES),
+    ),
+    Stored(
+        SCREENING_KEYS,
+        "The index keys of every alias of every screened entity (the candidate join's input).",
+        SCREEN,
+        _defined("tradetrace.screen.candidates:KEYS_SCHEMA"),
+    ),
+    Stored(
+        SCREENING_IDENTIFIERS,
+        "Each screened entity's decisive identifiers, keyed as the list index keys them.",
+        SCREEN,
+        _defined("tradetrace.screen.changes:IDENTIFIERS_SCHEMA"),
     ),
     Stored(
         REF_HS,

@@ -119,6 +119,13 @@ class DuckDBStore(Store):
         condition = " AND ".join(f'"{column}" = ?' for column in equal)
         self._raw(f'DELETE FROM "{name}" WHERE {condition}', list(equal.values()))
 
+    def delete_in(self, name: str, column: str, values: ir.Table) -> None:
+        (only,) = values.columns
+        self._raw(
+            f'DELETE FROM "{name}" WHERE "{column}" IN '
+            f'(SELECT "{only}" FROM ({self.con.compile(values)}))'
+        )
+
     def create_table(self, name: str, schema: ibis.Schema) -> None:
         self.con.create_table(name, schema=schema)
 

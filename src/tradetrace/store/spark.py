@@ -351,6 +351,15 @@ class SparkStore(Store):
         kept.localCheckpoint().createOrReplaceTempView(staged)
         self.replace_table(name, self.con.table(staged))
 
+    def delete_in(self, name: str, column: str, values: ir.Table) -> None:
+        """Parquet files cannot delete rows: the table is written again without them."""
+        (only,) = values.columns
+        kept = self.table(name).anti_join(values, self.table(name)[column] == values[only])
+        frame = self.spark.sql(self.prepared(kept))
+        staged = f"_kept_{name}"
+        frame.localCheckpoint().createOrReplaceTempView(staged)
+        self.replace_table(name, self.con.table(staged))
+
     def stage(self, name: str, batch: pa.RecordBatch | pa.Table) -> ir.Table:
         self._frame(batch).createOrReplaceTempView(name)
         return self.con.table(name)

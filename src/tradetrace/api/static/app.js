@@ -204,10 +204,12 @@ async function showEvidence(finding) {
 }
 
 // columns: { num: [indexes of figures, right-aligned], day: [indexes of dates, kept on one line] }
+// A cell is a value, written as text, or a node (a button) put in as it is.
 function table(head, rows, columns = {}) {
   const kind = (i) => Object.keys(columns).find(k => columns[k].includes(i)) || "";
-  const thead = el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: kind(i), text: h }))));
-  const tbody = el("tbody", {}, ...rows.map(r => el("tr", {}, ...r.map((c, i) => el("td", { class: kind(i), text: c == null ? "" : String(c) })))));
+  const cell = (c, i) => c instanceof Node ? el("td", { class: kind(i) }, c) : el("td", { class: kind(i), text: c == null ? "" : String(c) });
+  const thead = el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", { class: kind(i), scope: "col", text: h }))));
+  const tbody = el("tbody", {}, ...rows.map(r => el("tr", {}, ...r.map(cell))));
   return el("div", { class: "table-wrap" }, el("table", {}, thead, tbody));
 }
 
@@ -240,6 +242,64 @@ function renderMatches(entity, x) {
   blocks.push(rows.length ? table(["party", "list", "id", "list name", "score", "listed", "programmes", "why"], rows, { num: [4], day: [5] })
     : el("p", { class: "meta", text: "No party here matched a loaded sanctions list." }));
   $("matches").replaceChildren(...blocks);
+}
+
+// -- alerts ---------------------------------------------------------------------------------
+// What changed on the lists for the store's parties (GET /alerts, as `tradetrace alerts`):
+// the latest screening's, or every one seen since a day.
+
+function alertEvent(a) {
+  const words = {
+    designated: "designated",
+    delisted: "delisted" + (a.delisting_date ? " on " + a.delisting_date : ""),
+    listing_date_changed: "listing date changed" + (a.previous_listing_date ? " from " + a.previous_listing_date : ""),
+    match_gone: "no longer matches the entry",
+  }[a.event] || a.event.replace(/_/g, " ");
+  return el("div", {}, el("span", { class: a.event === "designated" ? "chip listed" : "chip", text: words }),
+    el("div", { class: "meta", text: "by " + a.cause }));
+}
+
+function partyButton(a) {
+  const name = a.entity_name || a.entity_id;
+  return el("button", { type: "button", class: "link", "data-entity": a.entity_id, title: a.entity_id,
+    "aria-label": "Open the exposure of " + name, text: name,
+    onclick: () => openEntity(a.entity_id).then(() => { if (!$("entity").hidden) window.scrollTo({ top: 0 }); }) });
+}
+
+// The entry's list and id, its primary name under them.
+const alertEntry = (a) => el("div", {}, document.createTextNode(a.list + " " + a.list_entity_id),
+  a.list_name ? el("div", { class: "meta", text: a.list_name }) : null);
+
+// Each programme on one line ("RUSSIA-EO14024" never split at its hyphen), a line break
+// allowed between them.
+function programmes(a) {
+  if (!(a.programs || []).length) return DASH;
+  return el("span", {}, ...a.programs.flatMap((p, i) => [i ? ", " : null, el("span", { class: "keep", text: p })]));
+}
+
+function renderAlerts(found, since) {
+  if (!found.length) {
+    $("alerts").replaceChildren(el("p", { class: "meta", text: since ? "No alerts seen since " + since + "." : "No alerts in the latest screening." }));
+    return;
+  }
+  const rows = found.map(a => [alertEvent(a), partyButton(a), alertEntry(a), programmes(a), a.listing_date || "unknown",
+    money(a.trade_usd), money(a.trade_after_listing_usd), a.last_trade_date || DASH,
+    count(a.declarations), a.detected_at.slice(0, 10)]);
+  $("alerts").replaceChildren(table(["event", "party", "list entry", "programmes", "listed", "trade",
+    "trade on or after listing", "last trade", "declarations", "seen"], rows, { num: [5, 6, 8], day: [4, 7, 9] }));
+}
+
+let alertsAsked = 0;  // only the answer to the latest question is shown
+
+async function loadAlerts() {
+  const since = $("since").value.trim(), asked = ++alertsAsked;
+  $("alerts-scope").textContent = since ? "seen since " + since + " (UTC)" : "latest screening";
+  try {
+    const found = await getJSON("/alerts" + (since ? "?since=" + encodeURIComponent(since) : ""));
+    if (asked === alertsAsked) renderAlerts(found, since);
+  } catch (err) {
+    if (asked === alertsAsked) $("alerts").replaceChildren(el("p", { class: "meta", text: err.message }));
+  }
 }
 
 // -- charts (SVG) ---------------------------------------------------------------------------
@@ -461,6 +521,7 @@ function bind() {
   $("search").addEventListener("submit", (ev) => { ev.preventDefault(); const q = $("q").value.trim(); if (q) search(q); });
   $("options").addEventListener("submit", (ev) => { ev.preventDefault(); if (state.target) openEntity(state.target); });
   $("hops").addEventListener("change", loadGraph);
+  $("alerts-options").addEventListener("submit", (ev) => { ev.preventDefault(); loadAlerts(); });
   $("keysave").addEventListener("click", () => { sessionStorage.setItem("tradetrace-key", $("key").value); $("keybox").hidden = true; start(); });
   document.querySelectorAll(".downloads button").forEach(b => b.addEventListener("click", () => download(b.dataset.format)));
 }
@@ -470,6 +531,7 @@ async function start() {
     const s = await getJSON("/summary");
     $("synthetic").hidden = !s.synthetic;
     $("store").textContent = count(s.lines) + " lines · " + count(s.entities) + " entities · " + count(s.matched_entities) + " on lists";
+    loadAlerts();
     const hash = decodeURIComponent(location.hash.slice(1));
     if (hash) openEntity(hash);
   } catch (err) { message(err.message, true); }

@@ -2,7 +2,9 @@
 
 ``list_entries`` holds every loaded version of every list (so ``lists diff`` can compare
 them); the view ``current_list_entries`` shows the newest version of each list, which is
-what screening uses. Loading the same list version again replaces it.
+what screening uses. Loading the same list version again replaces it. A list loaded
+``as_of`` a past date (rebuilt from its history, see ``registry.ListFormat.load_as_of``)
+is the version of that date, so it sorts before the list's newer versions.
 """
 
 from __future__ import annotations
@@ -16,18 +18,32 @@ import pyarrow.compute as pc
 from tradetrace.errors import InputError
 from tradetrace.resolve.names import script_of
 from tradetrace.screen.lists.model import entries_table
-from tradetrace.screen.lists.registry import detect, get_format
+from tradetrace.screen.lists.registry import detect, format_ids, get_format
 from tradetrace.store import Store
 
 __all__ = ["detect", "diff_lists", "list_summary", "load_lists", "read_list"]
 
 
-def read_list(path: Path, kind: str | None = None) -> pa.Table:
-    """A list file as the ``list_entries`` table (aliases get their script)."""
+def read_list(path: Path, kind: str | None = None, as_of: str | None = None) -> pa.Table:
+    """A list file as the ``list_entries`` table (aliases get their script).
+
+    ``as_of`` (ISO date): the list as it stood on that date, rebuilt from its history;
+    an :class:`InputError` for a format without one.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    entries = list(get_format(kind or detect(path)).load(path))
+    form = get_format(kind or detect(path))
+    if as_of is None:
+        entries = list(form.load(path))
+    elif form.load_as_of is None:
+        with_history = [f for f in format_ids() if get_format(f).load_as_of]
+        raise InputError(
+            f"{path}: no history known for list {form.id}; --as-of needs a list with one: "
+            f"{', '.join(with_history)}"
+        )
+    else:
+        entries = list(form.load_as_of(path, as_of))
     if not entries:
         raise InputError(f"{path}: no entries found")
     table = entries_table(entries)
@@ -39,9 +55,12 @@ def read_list(path: Path, kind: str | None = None) -> pa.Table:
     return table.set_column(index, "aliases", pa.array(aliases, table.schema.field(index).type))
 
 
-def load_lists(store: Store, paths: list[Path], kind: str | None = None) -> list[dict]:
-    """Load files into ``list_entries``; returns one summary row per file."""
-    tables = [(Path(p), read_list(Path(p), kind)) for p in paths]
+def load_lists(
+    store: Store, paths: list[Path], kind: str | None = None, as_of: str | None = None
+) -> list[dict]:
+    """Load files into ``list_entries`` (each ``as_of`` that date, when given); returns
+    one summary row per file."""
+    tables = [(Path(p), read_list(Path(p), kind, as_of)) for p in paths]
     summary = []
     for path, table in tables:
         loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)

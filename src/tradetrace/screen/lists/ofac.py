@@ -13,6 +13,16 @@ later. Entries already present in the first snapshot get ``listing_date=None`` w
 note, because their true date is earlier and unknown — a missing date must never
 read as "listed recently".
 
+The list as it stood on a past date (``as_of="2023-01-01"``, ``lists load --as-of``) is
+rebuilt from the same table: an entry was on the list on DATE when its first snapshot
+is on or before DATE (censored entries: the first snapshot) and it was not removed by
+then (``removed_by_date`` empty or after DATE). Entries removed before the ``sdn``
+file's date come from the table alone (name, type, programs); none has a delisting
+date, since the list of that day could not know it. The others keep the names,
+aliases, addresses and remarks of the ``sdn`` file, the only content at hand. The
+version is DATE, which must lie within the history (first snapshot to the earlier of
+its last snapshot and the ``sdn`` file's date).
+
 Identifiers come from the Remarks (OFAC writes them there: ``Tax ID No. 7743237789
 (Russia); Registration Number 5177746340998 (Russia)``). Russian tax and registration
 numbers that pass their check digits become ``inn`` / ``ogrn``; other numbers keep a
@@ -26,6 +36,9 @@ Usage::
     stats.skipped["alt_without_sdn_row"]   # aliases of entities missing from sdn.csv
 
     load_ofac_csv(cons_prim, cons_alt, cons_add, cons_comments, list_name="ofac_cons")
+
+    load_ofac_csv(sdn, alt, add, comments, first_seen, as_of="2023-01-01", stats=stats)
+    stats.skipped["as_of_first_seen_after_date"]   # entries listed after 2023-01-01
 """
 
 from __future__ import annotations
@@ -38,6 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from tradetrace.dates import parse_date as to_date
 from tradetrace.reference.countries import to_iso2
 from tradetrace.resolve.identifiers import (
     ids_in_text,
@@ -371,9 +385,12 @@ def _read_first_seen(path: Path, stats: LoadStats) -> _FirstSeen:
 
 
 def _dates_from_first_seen(
-    row: dict[str, str] | None, table: _FirstSeen | None
+    row: dict[str, str] | None, table: _FirstSeen | None, as_of: str | None = None
 ) -> tuple[str | None, str | None, str]:
-    """``(listing_date, delisting_date, note)`` for one ent_num from the first-seen table."""
+    """``(listing_date, delisting_date, note)`` for one ent_num from the first-seen table.
+
+    ``as_of``: the list as it stood on that date, which knows no later delisting.
+    """
     if table is None:
         return None, None, NO_DATE_NOTE
     if row is None:
@@ -386,13 +403,61 @@ def _dates_from_first_seen(
             ),
         )
     delisted = parse_date(row.get("removed_by_date"))
-    if (row.get("first_seen_is_censored") or "").strip().lower() == "true":
+    if as_of and delisted and delisted > as_of:
+        delisted = None
+    if _censored(row):
         listed, note = None, CENSORED_NOTE.format(first=table.first_snapshot)
     else:
         listed, note = parse_date(row.get("first_seen_date")), FIRST_SEEN_NOTE
     if delisted:
         note += f"; {DELISTED_NOTE}"
     return listed, delisted, note
+
+
+def _censored(row: dict[str, str]) -> bool:
+    """Already on the list at the first snapshot: its true listing date is earlier."""
+    return (row.get("first_seen_is_censored") or "").strip().lower() == "true"
+
+
+def _as_of_day(
+    as_of: str,
+    sdn: Path,
+    version: str,
+    first_seen: Path | None,
+    table: _FirstSeen | None,
+    list_name: str,
+) -> str:
+    """``as_of`` as an ISO date the first-seen table can rebuild the list for, else a
+    one-line :class:`LoaderError` (no table, or a date outside the history)."""
+    if table is None or first_seen is None:
+        raise LoaderError(
+            sdn,
+            f"no history known for list {list_name}; --as-of needs its first-seen table "
+            "(sdn_first_seen_….csv) beside the SDN file",
+        )
+    day = to_date(as_of, "as_of").isoformat()
+    end = min(table.last_snapshot, version)
+    if not table.first_snapshot <= day <= end:
+        raise LoaderError(
+            first_seen,
+            f"history covers {table.first_snapshot} to {end}; cannot rebuild the list as of {day}",
+        )
+    return day
+
+
+def _absent_on(day: str, row: dict[str, str] | None, table: _FirstSeen) -> str | None:
+    """Why an entry was not on the list on ``day`` (a ``stats.skipped`` key); None if it was."""
+    if row is None:
+        return "as_of_missing_from_history"
+    first = table.first_snapshot if _censored(row) else parse_date(row.get("first_seen_date"))
+    if not first:
+        return "as_of_missing_from_history"
+    if first > day:
+        return "as_of_first_seen_after_date"
+    removed = parse_date(row.get("removed_by_date"))
+    if removed and removed <= day:
+        return "as_of_removed_by_date"
+    return None
 
 
 def _csv_schema(sdn_type: str | None) -> str:
@@ -451,6 +516,7 @@ def load_ofac_csv(
     version: str | None = None,
     *,
     include_delisted: bool = False,
+    as_of: str | None = None,
     stats: LoadStats | None = None,
 ) -> Iterator[ListEntry]:
     """Entries of an OFAC legacy CSV list (SDN, or non-SDN with ``list_name="ofac_cons"``).
@@ -461,6 +527,12 @@ def load_ofac_csv(
     from the first-seen table (see the module note). ``include_delisted`` also yields
     the table's entries that were removed before the ``sdn`` file's date (name, type,
     programs and dates from the table), so past exposure can be screened.
+
+    ``as_of`` (ISO date, needs ``first_seen``): the list as it stood on that date,
+    version ``as_of`` (see the module note). Entries not on it are counted in
+    ``stats.skipped``: ``as_of_missing_from_history`` (``sdn`` rows the table lacks),
+    ``as_of_first_seen_after_date``, ``as_of_removed_by_date``. A date outside the
+    table's history, or no table, is a :class:`LoaderError`.
     Files are read when iteration starts; ``stats`` is complete once it ends.
     """
     stats = stats if stats is not None else LoadStats()
@@ -474,8 +546,17 @@ def load_ofac_csv(
             continue
         rows[cells[0]] = cells  # type: ignore[index]
     table = _read_first_seen(Path(first_seen), stats) if first_seen else None
+    day = None
+    if as_of is not None:
+        day = _as_of_day(as_of, sdn, version, first_seen, table, list_name)
+        stats.notes.append(
+            f"the list as of {day}, rebuilt from {Path(first_seen or '').name}; names, "
+            f"aliases, addresses and remarks are those of {sdn.name} ({version})"
+        )
     delisted_ids: list[str] = []
-    if table and include_delisted:
+    if table and day:  # every entry only the table knows; those not listed on the day drop
+        delisted_ids = [ent for ent in table.rows if ent not in rows]
+    elif table and include_delisted:
         delisted_ids = [
             ent for ent, r in table.rows.items() if ent not in rows and r.get("removed_by_date")
         ]
@@ -489,7 +570,7 @@ def load_ofac_csv(
         if orphans:
             stats.skipped[f"{kind}_without_sdn_row"] += sum(per_entity[e] for e in orphans)
             stats.skipped[f"{kind}_entities_without_sdn_row"] += len(orphans)
-    if table and table.last_snapshot and table.last_snapshot < version:
+    if table and table.last_snapshot and table.last_snapshot < version and not day:
         stats.notes.append(
             f"first-seen table ends {table.last_snapshot}, before the list version {version}: "
             "entries added since have no listing date"
@@ -500,14 +581,22 @@ def load_ofac_csv(
             f"{Path(comments).name} is not from the same list version as {sdn.name}: "
             "Remarks continuations are appended without the partial clause at the cut"
         )
+    if day:
+        version = stats.version = day
     for ent, cells in rows.items():
+        if day and table and (why := _absent_on(day, table.rows.get(ent), table)):
+            stats.skipped[why] += 1
+            continue
         remarks = _join_remarks(cells[11], overflow.get(ent), same_version, stats)
         yield _csv_entry(
             cells, remarks, aliases.get(ent, ()), addresses.get(ent, ()),
-            table, list_name, source, version,
+            table, list_name, source, version, as_of=day,
         )  # fmt: skip
         stats.entries += 1
     for ent in delisted_ids:
+        if day and table and (why := _absent_on(day, table.rows[ent], table)):
+            stats.skipped[why] += 1
+            continue
         yield _delisted_entry(
             ent,
             table,
@@ -516,6 +605,7 @@ def load_ofac_csv(
             list_name,
             str(first_seen),
             version,
+            as_of=day,
         )
         stats.entries += 1
         stats.rows["delisted_from_first_seen"] += 1
@@ -527,12 +617,15 @@ def _beside(path: Path, prefix: str) -> Path | None:
     return found[-1] if found else None
 
 
-def load_ofac_csv_beside(main: Path, list_name: str = "ofac_sdn") -> Iterator[ListEntry]:
+def load_ofac_csv_beside(
+    main: Path, list_name: str = "ofac_sdn", as_of: str | None = None
+) -> Iterator[ListEntry]:
     """The list from its main file (``sdn…csv`` / ``cons_prim…csv``) and the side files beside it.
 
     ``lists load`` is given only the main file; OFAC publishes aliases, addresses and
     comments as separate files, which the shared data layout keeps in the same folder.
-    The SDN list also takes its listing dates from a ``sdn_first_seen…`` table there.
+    The SDN list also takes its listing dates from a ``sdn_first_seen…`` table there,
+    and with ``as_of`` is rebuilt from it as it stood on that date.
     """
     main = Path(main)
     cons = list_name == "ofac_cons"
@@ -544,6 +637,7 @@ def load_ofac_csv_beside(main: Path, list_name: str = "ofac_sdn") -> Iterator[Li
         comments=_beside(main, f"{prefix}comments" if cons else "sdn_comments"),
         first_seen=None if cons else _beside(main, "sdn_first_seen"),
         list_name=list_name,
+        as_of=as_of,
     )
 
 
@@ -568,15 +662,18 @@ def _csv_entry(
     list_name: str,
     source: str,
     version: str,
+    *,
+    as_of: str | None = None,
 ) -> ListEntry:
-    """One SDN/cons row with its aliases, addresses, remark facts and dates."""
+    """One SDN/cons row with its aliases, addresses, remark facts and dates (on the list
+    ``as_of``, when given: nothing it could not know then)."""
     ent, name, sdn_type, program, title, call_sign, vess_type, tonnage, grt, flag, owner = cells[
         :11
     ]
     name = name or ""
     facts = parse_remarks(remarks)
     fs_row = table.rows.get(ent) if table else None  # type: ignore[arg-type]
-    listed, delisted, note = _dates_from_first_seen(fs_row, table)
+    listed, delisted, note = _dates_from_first_seen(fs_row, table, as_of)
     if table is None and facts.listing_dates:
         what, listed = min(facts.listing_dates, key=lambda wd: wd[1])
         note = f"from the Remarks: 'Listing Date ({what})'"
@@ -590,7 +687,8 @@ def _csv_entry(
         if v
     }  # fmt: skip
     if fs_row:
-        for key in ("name_at_first_seen", "programs_at_first_seen", "last_seen_date"):
+        keys = ("name_at_first_seen", "programs_at_first_seen")
+        for key in keys if as_of else (*keys, "last_seen_date"):
             if fs_row.get(key):
                 extra[key] = fs_row[key]
     return ListEntry(
@@ -625,12 +723,18 @@ def _delisted_entry(
     list_name: str,
     source: str,
     version: str,
+    *,
+    as_of: str | None = None,
 ) -> ListEntry:
-    """An entry known only from the first-seen table: delisted before the sdn file."""
+    """An entry known only from the first-seen table: delisted before the sdn file (on
+    the list ``as_of``, when given: then without its later delisting and last sighting)."""
     assert table is not None
     row = table.rows[ent]
     name = clean(row.get("sdn_name")) or ""
-    listed, delisted, note = _dates_from_first_seen(row, table)
+    listed, delisted, note = _dates_from_first_seen(row, table, as_of)
+    extra: dict[str, object] = {"from_first_seen_only": True}
+    if not as_of:
+        extra["last_seen_date"] = row.get("last_seen_date")
     addresses = list(addresses)
     return ListEntry(
         list=list_name,
@@ -646,7 +750,7 @@ def _delisted_entry(
         listing_date_note=note,
         source_file=source,
         version=version,
-        extra={"from_first_seen_only": True, "last_seen_date": row.get("last_seen_date")},
+        extra=extra,
     )
 
 

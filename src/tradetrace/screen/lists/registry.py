@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 Loader = Callable[[Path], Iterable["ListEntry"]]
+#: ``load_as_of(path, "2023-01-01")``: the list as it stood on an ISO date.
+AsOfLoader = Callable[[Path, str], Iterable["ListEntry"]]
 
 #: How much of a file detection reads: enough for an XML root and a CSV header row.
 HEAD_BYTES = 65_536
@@ -72,13 +74,16 @@ class ListFormat:
     """One file format of a list: the ``--list`` value, how it is recognised, its loader.
 
     ``folder`` formats are read from a folder of tables (and only folders are offered to
-    them); the others from one file, possibly gzipped.
+    them); the others from one file, possibly gzipped. ``load_as_of`` rebuilds the list as
+    it stood on a past date from a history of its entries (``lists load --as-of``); None
+    for formats without one.
     """
 
     id: str
     recognises: Callable[[Peek], bool]
     load: Loader
     folder: bool = False
+    load_as_of: AsOfLoader | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,15 @@ def _lazy(module: str, function: str, **options: str) -> Loader:
         loader: Callable[..., Iterable[ListEntry]]
         loader = getattr(import_module(f"tradetrace.screen.lists.{module}"), function)
         return loader(path, **options)
+
+    return load
+
+
+def _lazy_as_of(module: str, function: str, **options: str) -> AsOfLoader:
+    """As :func:`_lazy`, for a loader that takes ``as_of`` (an ISO date)."""
+
+    def load(path: Path, as_of: str) -> Iterable[ListEntry]:
+        return _lazy(module, function, **options, as_of=as_of)(path)
 
     return load
 
@@ -156,7 +170,10 @@ SOURCES: tuple[ListSource, ...] = (
         entry_url=_OFAC_ENTRY,
         formats=(
             ListFormat(
-                "ofac_sdn", _sdn_csv, _lazy("ofac", "load_ofac_csv_beside", list_name="ofac_sdn")
+                "ofac_sdn",
+                _sdn_csv,
+                _lazy("ofac", "load_ofac_csv_beside", list_name="ofac_sdn"),
+                load_as_of=_lazy_as_of("ofac", "load_ofac_csv_beside", list_name="ofac_sdn"),
             ),
             ListFormat(
                 "ofac_advanced",

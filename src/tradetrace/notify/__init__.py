@@ -1,0 +1,1 @@
+"""Sending alerts out: a Markdown digest, an Atom feed and a JSON webhook."""
