@@ -10,7 +10,7 @@ DEMO   := out/demo
 DB     := $(DEMO)/tradetrace.duckdb
 export TRADETRACE_SHARED_DATA := $(SHARED)
 
-.PHONY: demo test test-fast lint bench eval clean venv system fuzz loadtest
+.PHONY: demo test test-fast lint bench eval clean venv system fuzz loadtest watch-real
 
 # Debian packages the suite needs: Chromium for the browser tests, Pango for PDF reports,
 # Java 17 for the Spark backend, Noto CJK so that Hangul and Chinese names render, DejaVu
@@ -101,6 +101,22 @@ bench: $(STAMP)
 # one table with targets, and eval/results.json.
 eval: $(STAMP)
 	$(BIN)/python eval/run.py
+
+# The README's walk-through on real data only (../shared/data): the 41 real vendor samples
+# screened against the OFAC SDN as it stood on 2023-01-01, then `watch` after the 2024-05-03
+# list (exit 1: there are alerts).
+WATCH_DB := out/watch-real/real.duckdb
+watch-real: $(STAMP)
+	@test -d "$(SHARED)/trade" || { echo "needs $(SHARED) (the shared real data)"; exit 2; }
+	@rm -rf out/watch-real && mkdir -p out/watch-real
+	$(BIN)/python eval/real_store.py $(WATCH_DB) --resolve
+	$(BIN)/tradetrace --db $(WATCH_DB) lists load \
+	  $(SHARED)/sanctions/ofac/sdn_2024-05-03.csv.gz --as-of 2023-01-01
+	$(BIN)/tradetrace --db $(WATCH_DB) screen
+	$(BIN)/tradetrace --db $(WATCH_DB) lists load $(SHARED)/sanctions/ofac/sdn_2024-05-03.csv.gz
+	$(BIN)/tradetrace --db $(WATCH_DB) watch --atom out/watch-real/alerts.atom || test $$? -eq 1
+	$(BIN)/tradetrace --db $(WATCH_DB) alerts --md > out/watch-real/alerts.md
+	@echo "alerts: out/watch-real/alerts.md  out/watch-real/alerts.atom  (store: $(WATCH_DB))"
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -371,6 +371,69 @@ def bench_exposure(rows: int) -> list[Figure]:
     return figures
 
 
+WATCH_SETUP = """
+import time, shutil, pathlib
+from tradetrace.store import open_store
+from tradetrace.screen.index_cache import prepare_index
+from tradetrace.screen.lists.load import load_lists
+from tradetrace.screen.run import screen_entities
+db, work = pathlib.Path({db!r}), pathlib.Path({work!r})
+shutil.copy(db, work)
+sdn = pathlib.Path({shared!r}) / "sanctions/ofac/sdn_2024-05-03.csv.gz"
+result = {{}}
+with open_store(work) as store:
+    # the real SDN on two days of its history one entry apart (2024-04-02: one change)
+    load_lists(store, [sdn], as_of="2024-04-01")
+    prepare_index(store)
+    start = time.perf_counter()
+    screen_entities(store)
+    result["full"] = time.perf_counter() - start
+    start = time.perf_counter()
+    load_lists(store, [sdn], as_of="2024-04-02")
+    prepare_index(store)
+    result["load"] = time.perf_counter() - start
+"""
+
+WATCH = """
+import time
+from tradetrace.store import open_store
+from tradetrace.screen.run import screen_entities
+with open_store({work!r}) as store:
+    start = time.perf_counter()
+    run = screen_entities(store, incremental=True)
+    result = {{"watch": time.perf_counter() - start, "entities": run.entities,
+              "screened": run.entities_screened, "kind": run.kind,
+              "entries": run.entries_added + run.entries_removed + run.entries_changed}}
+"""
+
+
+def bench_watch(rows: int) -> list[Figure]:
+    """``watch`` after a one-entry change of the real SDN, against a full ``screen`` (each
+    in a process of its own, so the rescreen's peak memory is its own)."""
+    db = resolved_store(rows)
+    work = db.with_name("watch_" + db.name)
+    try:
+        setup = child(WATCH_SETUP.format(db=str(db), work=str(work), shared=shared_data()))
+        r = child(WATCH.format(work=str(work)))
+    finally:
+        for path in work.parent.glob(work.name + "*"):
+            path.unlink()
+    assert r["kind"] == "incremental", r
+    label = (f"watch after a {r['entries']}-entry SDN change, {rows:,} rows "
+             f"({r['entities']:,} entities)")  # fmt: skip
+    ratio = r["watch"] / setup["full"]
+    return [
+        Figure(label, "full screen", setup["full"], "s", "", None),
+        Figure(label, "full screen peak memory", setup["peak_mb"], "MB", "", None),
+        Figure(label, "list load (with its index)", setup["load"], "s", "", None),
+        Figure(label, "incremental rescreen", r["watch"], "s", "<= 10", r["watch"] <= 10),
+        Figure(label, "entities rescreened", r["screened"], "", "", None),
+        Figure(label, "rescreen / full screen", ratio, "x", "<= 0.25", ratio <= 0.25),
+        Figure(label, "rescreen peak memory", r["peak_mb"], "MB", "<= 3000",
+               r["peak_mb"] <= 3000),
+    ]  # fmt: skip
+
+
 def resolved_store(rows: int) -> Path:
     """The ingested and resolved store of ``rows`` lines (made if an earlier step did not)."""
     db = store_path(rows)
@@ -447,7 +510,8 @@ def bench_spark(rows: int) -> list[Figure]:
 #: steps run for every size, in order (each reads what the one before wrote)
 PER_SIZE = {"ingest": bench_ingest, "resolve": bench_resolve, "exposure": bench_exposure}
 #: steps run once, on the smallest size
-ONCE = {"screen": bench_screen, "screen-name": bench_screen_name, "spark": bench_spark}
+ONCE = {"screen": bench_screen, "screen-name": bench_screen_name, "watch": bench_watch,
+        "spark": bench_spark}  # fmt: skip
 BENCHES = {**PER_SIZE, **ONCE}
 
 

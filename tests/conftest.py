@@ -28,7 +28,8 @@ END_TO_END = {
     "test_match_recall.py", "test_real_vendor_files.py", "test_report.py",
     "test_report_pdf.py", "test_sample_pipeline.py", "test_screen.py",
     "test_screen_index_cache.py", "test_screen_precision.py", "test_search_speed.py",
-    "test_spark.py", "test_store_catalogue.py", "test_watch.py", "test_watch_real.py",
+    "test_spark.py", "test_store_catalogue.py", "test_watch.py", "test_watch_cli.py",
+    "test_watch_real.py",
 }  # fmt: skip
 #: Fixtures that build a whole store or start the real process: end to end wherever used.
 END_TO_END_FIXTURES = {"aurus_db", "run_cli"}

@@ -786,6 +786,14 @@ def watch(
         str | None,
         typer.Option(help="With --update: fetch each file from this base URL instead."),
     ] = None,
+    list_keys: Annotated[
+        str | None,
+        typer.Option(
+            "--lists",
+            help="With --update: the lists to fetch, comma-separated source keys "
+            "(default: ofac_sdn,ofac_cons_prim,uk_ofsi_conlist,un_consolidated,eu_fsf).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     markdown: MarkdownOption = False,
     atom: AtomOption = None,
@@ -804,7 +812,8 @@ def watch(
         if update:
             from tradetrace.screen.lists.update import update_lists
 
-            loaded = update_lists(store, mirror=mirror)
+            keys = [k.strip() for k in list_keys.split(",") if k.strip()] if list_keys else None
+            loaded = update_lists(store, keys=keys, mirror=mirror)
             if loaded and not as_json:
                 print_table("Loaded", loaded)
         run = screen_entities(store, incremental=True)

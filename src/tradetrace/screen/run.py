@@ -113,25 +113,24 @@ def screen_entities(
     if config is None:
         config = MatchConfig(threshold=last.threshold) if last and incremental else MatchConfig()
     reason = _full_because(last, has_state, config, code_version()) if incremental else None
-    index = index_for_store(store, config)  # saved by `lists load`, else built and saved
     entries = with_digests(current_entries(store))
     inputs = screening_input(entities)
-    if has_state:
-        lists = list_changes(store.to_arrow(store.table(SCREENED_LIST_ENTRIES)), entries)
-        parties = party_changes(store, inputs, store.table(SCREENED_ENTITIES))
-    else:
-        lists = list_changes(None, entries)
-        ids = store.to_arrow(entities.select("entity_id"))["entity_id"].to_pylist()
-        parties = PartyChanges(frozenset(ids), frozenset(), frozenset())
-    scope = _rescreen_state(store, entities, lists, parties) if incremental and not reason else None
-    queries = entities
-    if scope is not None:
+    lists, parties = _changes(store, entities, inputs, entries, has_state)
+    if incremental and not reason:
+        scope: frozenset[str] | None = _rescreen_state(store, entities, lists, parties)
         queries = entities.semi_join(_ids(store, scope, "_scope"), "entity_id")
-    if scope is None:
+        scoped = store.table(SCREENING_KEYS).semi_join(queries.select("entity_id"), "entity_id")
+        # copied out of the stored table: the join below then plans as the full one does
+        keys = store.stage_copy("_scope_keys", store.to_arrow(scoped))
+    else:
+        scope, queries = None, entities
         store.replace_table(SCREENING_KEYS, entity_keys(store, entities))
         store.replace_table(SCREENING_IDENTIFIERS, _identifiers(store, entities))
-    nothing = scope is not None and not scope
-    new = MATCHES_SCHEMA.empty_table() if nothing else _matches(store, queries, index)
+        keys = store.table(SCREENING_KEYS)
+    if scope is not None and not scope:
+        new = MATCHES_SCHEMA.empty_table()  # nothing a change can concern: no index needed
+    else:  # the index: saved by `lists load`, else built and saved
+        new = _matches(store, queries, index_for_store(store, config), keys)
     replaced = None if scope is None else scope | parties.gone
     old = _old_matches(store, replaced)
     run_id = next_run_id(store)
@@ -146,8 +145,9 @@ def screen_entities(
         else:
             store.delete_in(MATCHES, "entity_id", _ids(store, replaced, "_replaced"))
             store.insert(MATCHES, new)
-            touched = _ids(store, parties.touched, "_touched")
-            store.delete_in(SCREENED_ENTITIES, "entity_id", touched)
+            store.delete_in(
+                SCREENED_ENTITIES, "entity_id", _ids(store, parties.touched, "_touched")
+            )
             fresh = _ids(store, parties.new | parties.changed, "_fresh")
             store.insert(SCREENED_ENTITIES, inputs.semi_join(fresh, "entity_id"))
         store.replace_table(SCREENED_LIST_ENTRIES, entries)
@@ -159,6 +159,19 @@ def screen_entities(
         ))  # fmt: skip
     _screening_view(store)
     return run
+
+
+def _changes(
+    store: Store, entities: ir.Table, inputs: ir.Table, entries: pa.Table, has_state: bool
+) -> tuple[ListChanges, PartyChanges]:
+    """What changed since the last screening; before any, every entry and party is new."""
+    if has_state:
+        before = store.to_arrow(store.table(SCREENED_LIST_ENTRIES))
+        return list_changes(before, entries), party_changes(
+            store, inputs, store.table(SCREENED_ENTITIES)
+        )
+    ids = store.to_arrow(entities.select("entity_id"))["entity_id"].to_pylist()
+    return list_changes(None, entries), PartyChanges(frozenset(ids), frozenset(), frozenset())
 
 
 def _now() -> dt.datetime:
@@ -247,12 +260,8 @@ def screen_as_of_list(
     )
 
 
-def _matches(
-    store: Store, queries: ir.Table, index: ListIndex, keys: ir.Table | None = None
-) -> pa.Table:
-    """The matches of ``queries`` (entities), from their keys (default: the stored ones)."""
-    keys = store.table(SCREENING_KEYS) if keys is None else keys
-    keys = keys.semi_join(queries.select("entity_id"), "entity_id")
+def _matches(store: Store, queries: ir.Table, index: ListIndex, keys: ir.Table) -> pa.Table:
+    """The matches of ``queries`` (entities), from ``keys``: those of ``queries`` or more."""
     ranked = ranked_candidates(store, keys, index)
     joined = queries.left_join(ranked, "entity_id").select(queries, ranked.ranked)
     return store.to_arrow(store.map_batches(joined, partial(_match_batch, index), MATCHES_SCHEMA))
