@@ -116,14 +116,15 @@ def screen_entities(
     entries = with_digests(current_entries(store))
     inputs = screening_input(entities)
     lists, parties = _changes(store, entities, inputs, entries, has_state)
+    scope: frozenset[str] | None = None
     if incremental and not reason:
-        scope: frozenset[str] | None = _rescreen_state(store, entities, lists, parties)
-        queries = entities.semi_join(_ids(store, scope, "_scope"), "entity_id")
+        scope = affected = _rescreen_state(store, entities, lists, parties)
+        queries = entities.semi_join(_ids(store, affected, "_scope"), "entity_id")
         scoped = store.table(SCREENING_KEYS).semi_join(queries.select("entity_id"), "entity_id")
         # copied out of the stored table: the join below then plans as the full one does
         keys = store.stage_copy("_scope_keys", store.to_arrow(scoped))
     else:
-        scope, queries = None, entities
+        queries = entities
         store.replace_table(SCREENING_KEYS, entity_keys(store, entities))
         store.replace_table(SCREENING_IDENTIFIERS, _identifiers(store, entities))
         keys = store.table(SCREENING_KEYS)
