@@ -176,3 +176,30 @@ def shared_list():
         return tables[relative]
 
     return read
+
+
+#: The 41 real vendor files, as ``eval/real_store.py`` ingests them (the Armenian monthly
+#: files need ``--currency AMD``: nothing in them says their values are drams).
+REAL_FILES = SHARED_DATA / "trade" / "firm_level_samples_aaziko"
+REAL_CURRENCY = {"armenia_export_s.csv.gz": "AMD", "armenia_import_s.csv.gz": "AMD"}
+
+
+@pytest.fixture(scope="session")
+def real_resolved(tmp_path_factory) -> dict:
+    """The 41 real vendor files ingested in name order and resolved, once per session:
+    ``db`` (copy it before writing) and ``files`` (each file's ingest result by name)."""
+    if not REAL_FILES.is_dir():
+        pytest.skip(f"{REAL_FILES} not found")
+    from tradetrace.ingest.detect import Options
+    from tradetrace.ingest.pipeline import ingest
+    from tradetrace.resolve.run import resolve
+
+    db = tmp_path_factory.mktemp("real") / "real.duckdb"
+    files = {}
+    with open_store(db) as store:
+        for path in sorted(REAL_FILES.glob("*.csv.gz")):
+            currency = REAL_CURRENCY.get(path.name)
+            options = Options(currency=currency) if currency else None
+            files[path.name] = ingest(store, [path], options=options).files[0]
+        resolve(store)
+    return {"db": db, "files": files}

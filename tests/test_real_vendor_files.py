@@ -10,6 +10,7 @@ file is ingested once, with no ``--map`` and no profile; only the Armenian month
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,6 @@ import yaml
 
 from tradetrace.analyse.exposure import exposure, options_from
 from tradetrace.analyse.graph import export_graph, supplier_graph
-from tradetrace.ingest.detect import Options
 from tradetrace.ingest.pipeline import ingest
 from tradetrace.report import render_exposure
 from tradetrace.resolve.evaluate import evaluate_store
@@ -31,25 +31,17 @@ SHARED = Path(
 FOLDER = SHARED / "trade" / "firm_level_samples_aaziko"
 TRUTH = yaml.safe_load((Path(__file__).parent / "data" / "real_vendor_files.yaml").read_text())
 FILES = TRUTH["files"]
-#: What the user must say because the file cannot: the currency of a bare TOTALVALUE.
-GIVEN = {
-    "armenia_export_s.csv.gz": Options(currency="AMD"),
-    "armenia_import_s.csv.gz": Options(currency="AMD"),
-}
-
 pytestmark = pytest.mark.skipif(not FOLDER.is_dir(), reason=f"{FOLDER} not found")
 
 
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory):
-    """Every file ingested into one store: {file name: (FileResult, totals by file)}."""
-    db = tmp_path_factory.mktemp("real") / "real.duckdb"
-    results = {}
+def loaded(real_resolved, tmp_path_factory):
+    """Every file ingested into one store and resolved (``real_resolved``, a copy of it):
+    {file name: FileResult}, totals by file, and the open store."""
+    db = tmp_path_factory.mktemp("real_files") / "real.duckdb"
+    shutil.copy(real_resolved["db"], db)
+    results = real_resolved["files"]
     with open_store(db) as store:
-        for name in FILES:
-            result = ingest(store, [FOLDER / name], options=GIVEN.get(name))
-            results[name] = result.files[0]
-        resolve(store)
         totals = {
             Path(row["source_file"]).name: row
             for row in store.query(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import io
 import json
 import os
 import shutil
@@ -36,13 +37,16 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from contextlib import redirect_stderr, redirect_stdout
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
 
 from conftest import SHARED_DATA
+from tradetrace.cli import main
 from tradetrace.screen.lists.update import WATCHED
 
 SDN = SHARED_DATA / "sanctions" / "ofac" / "sdn_2024-05-03.csv.gz"
@@ -164,12 +168,31 @@ def dead_port() -> int:
 # --- the store and the command -------------------------------------------------------------
 
 
-def tradetrace(db: Path, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def real_process(db: Path, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess:
     """The real ``tradetrace`` process against ``db``, as cron starts it (no proxy)."""
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     cmd = [sys.executable, "-m", "tradetrace", "--db", str(db), *map(str, args)]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def tradetrace(db: Path, *args: str | Path) -> subprocess.CompletedProcess:
+    """``tradetrace --db db ARGS`` run by the command's own ``main()`` in this process (a
+    new process costs seconds to start): its exit status, stdout and stderr, as cron sees
+    them; an error that ``main()`` would not turn into one line fails the test."""
+    argv = ["tradetrace", "--db", str(db), *map(str, args)]
+    out, err = io.StringIO(), io.StringIO()
+    proxies = {k: os.environ.pop(k) for k in list(os.environ) if k.lower().endswith("_proxy")}
+    try:
+        with mock.patch.object(sys, "argv", argv), redirect_stdout(out), redirect_stderr(err):
+            try:
+                main()
+                code = 0
+            except SystemExit as done:
+                code = done.code if isinstance(done.code, int) else 1
+    finally:
+        os.environ.update(proxies)
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def ok(db: Path, *args: str | Path) -> subprocess.CompletedProcess:
@@ -373,7 +396,7 @@ def test_alerts_to_a_dead_webhook_fail_in_one_line_hiding_the_path(watched):
     """A hook nobody answers: exit 2 within seconds, one line that names the endpoint but
     not its path (a chat webhook's secret is in the path)."""
     started = time.monotonic()
-    done = tradetrace(
+    done = real_process(
         watched["db"], "alerts", "--json",
         "--webhook", f"http://127.0.0.1:{dead_port()}/secret/path",
         "--webhook-retries", "1", "--webhook-timeout", "0.5",
