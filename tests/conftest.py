@@ -160,6 +160,30 @@ def aurus_db(aurus_resolved, cli_for) -> Path:
 
 
 @pytest.fixture(scope="session")
+def alert_db(aurus_db, cli_for, tmp_path_factory) -> Path:
+    """A copy of ``aurus_db`` screened against the OFAC SDN as it stood on 2023-01-01, then
+    watched after the 2024-05-03 list was loaded: AURUS's designation (entry 47956, listed
+    2024-02-23) is the latest run's alert. Read-only for the tests that share it."""
+    import duckdb
+
+    sdn = SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"
+    db = tmp_path_factory.mktemp("alerts") / "alerts.duckdb"
+    shutil.copy(aurus_db, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM list_entries WHERE list = 'ofac_sdn'")
+    run = cli_for(db)
+    for step, status in (
+        (("lists", "load", sdn, "--as-of", "2023-01-01"), 0),
+        (("screen",), 0),
+        (("lists", "load", sdn), 0),
+        (("watch",), 1),  # 1: there are alerts
+    ):
+        result = run(*step)
+        assert result.exit_code == status, f"{step[0]}: {result.output}"
+    return db
+
+
+@pytest.fixture(scope="session")
 def shared_list():
     """``shared_list("sanctions/ofac/sdn_2024-05-03.csv.gz")``: a list file of the shared
     data read with ``read_list`` once per session (Arrow tables are immutable, so the

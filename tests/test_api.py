@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -235,35 +233,6 @@ def test_report_endpoint(client):
 
 # -- alerts ---------------------------------------------------------------------------------------
 
-SHARED_DATA = Path(
-    os.environ.get("TRADETRACE_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-SDN = SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"
-
-
-@pytest.fixture(scope="module")
-def alert_db(aurus_db, cli_for, tmp_path_factory) -> Path:
-    """A copy of ``aurus_db`` screened against the OFAC SDN as it stood on 2023-01-01, then
-    watched after the 2024-05-03 list was loaded: AURUS's designation (entry 47956, listed
-    2024-02-23) is the latest run's alert."""
-    import duckdb
-
-    db = tmp_path_factory.mktemp("alerts") / "alerts.duckdb"
-    shutil.copy(aurus_db, db)
-    with duckdb.connect(str(db)) as con:
-        con.execute("DELETE FROM list_entries WHERE list = 'ofac_sdn'")
-    run = cli_for(db)
-    for step, status in (
-        (("lists", "load", SDN, "--as-of", "2023-01-01"), 0),
-        (("screen",), 0),
-        (("lists", "load", SDN), 0),
-        (("watch",), 1),  # 1: there are alerts
-    ):
-        result = run(*step)
-        assert result.exit_code == status, f"{step[0]}: {result.output}"
-    return db
-
 
 @pytest.fixture(scope="module")
 def alert_client(alert_db):
@@ -328,7 +297,6 @@ def test_a_key_guards_every_data_endpoint(keyed):
 
 def serve(aurus_db, *args: str) -> subprocess.CompletedProcess:
     """``tradetrace serve`` as a user runs it, with no key in the environment."""
-    import os
 
     cmd = [sys.executable, "-m", "tradetrace", "--db", str(aurus_db), "serve", *args]
     environment = {k: v for k, v in os.environ.items() if k != "TRADETRACE_API_KEY"}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -270,34 +269,12 @@ def test_no_script_errors(page):
 # -- alerts ---------------------------------------------------------------------------------------
 
 AURUS = "tt-inn-7743237789"
-SHARED_DATA = Path(
-    os.environ.get("TRADETRACE_SHARED_DATA")
-    or Path(__file__).resolve().parents[2] / "shared" / "data"
-)
-SDN = SHARED_DATA / "sanctions/ofac/sdn_2024-05-03.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def alert_server(aurus_db, cli_for, tmp_path_factory):
-    """The app over a copy of ``aurus_db`` screened against the OFAC SDN as it stood on
-    2023-01-01, then watched after the 2024-05-03 list was loaded: AURUS's designation
-    (entry 47956, listed 2024-02-23) is the latest screening's alert."""
-    import duckdb
-
-    db = tmp_path_factory.mktemp("alerts") / "alerts.duckdb"
-    shutil.copy(aurus_db, db)
-    with duckdb.connect(str(db)) as con:
-        con.execute("DELETE FROM list_entries WHERE list = 'ofac_sdn'")
-    run = cli_for(db)
-    for step, status in (
-        (("lists", "load", SDN, "--as-of", "2023-01-01"), 0),
-        (("screen",), 0),
-        (("lists", "load", SDN), 0),
-        (("watch",), 1),  # 1: there are alerts
-    ):
-        result = run(*step)
-        assert result.exit_code == status, f"{step[0]}: {result.output}"
-    with serving(db) as url:
+def alert_server(alert_db):
+    """The app over ``alert_db``: AURUS's designation is the latest screening's alert."""
+    with serving(alert_db) as url:
         yield url
 
 
