@@ -28,6 +28,9 @@ cents = st.integers(min_value=0, max_value=10**12).map(lambda c: c / 100)
 
 def test_money_is_rounded_down_everywhere():
     assert money(34_049_999.6) == "$34,049,999"
+    assert money_compact(1_234_567_890.0) == "$1.2B"
+    assert money_compact(-1_234_567_890.0) == "-$1.2B" and money_compact(None) == "–"
+    assert money_compact(999_999_999.99) == "$999.9M"
     assert money_compact(34_049_999.6) == "$34.0M"
     assert money_compact(573_049.67) == "$573,000"
     assert money_compact(950.99) == "$950"

@@ -20,14 +20,20 @@ LISTS_FIRST = "error: no sanctions lists in this store: run `tradetrace lists lo
 
 @pytest.fixture(scope="module")
 def full_db(aurus_db, tmp_path_factory, cli_for) -> Path:
-    """The AURUS pipeline store, plus the steps it leaves out: reference data and a judgement."""
+    """The AURUS pipeline store, plus the steps it leaves out: reference data, a judgement and
+    official statistics."""
     db = tmp_path_factory.mktemp("catalogue") / "full.duckdb"
     shutil.copyfile(aurus_db, db)
     run = cli_for(db)
     with open_store(db, read_only=True) as store:
         two = store.to_arrow(store.table("entities").select("entity_id").limit(2))
     a, b = two["entity_id"].to_pylist()
-    for step in (("data", "import", SHARED_DATA), ("resolve", "judge", a, b, "--different")):
+    imf = SHARED_DATA / "trade/aggregate/imf_imts_russia_by_partner_2016_2024.csv"
+    for step in (
+        ("data", "import", SHARED_DATA),
+        ("resolve", "judge", a, b, "--different"),
+        ("stats", "load", imf),
+    ):
         result = run(*step)
         assert result.exit_code == 0, f"{step}: {result.output}"
     return db

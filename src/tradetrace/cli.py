@@ -46,6 +46,11 @@ lists_app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(lists_app, name="lists")
+stats_app = typer.Typer(
+    help="Official trade statistics (Comext, IMF IMTS, UN Comtrade): load, list what is loaded.",
+    invoke_without_command=True,
+)
+app.add_typer(stats_app, name="stats")
 names_app = typer.Typer(help="Name matching tools.", no_args_is_help=True)
 profiles_app = typer.Typer(
     help="Column-mapping profiles: list, infer.", invoke_without_command=True
@@ -620,6 +625,39 @@ def lists_diff(
               f"{len(report['removed'])} removed, {report['unchanged']} unchanged")  # fmt: skip
     print_table("Added", report["added"][:50])
     print_table("Removed", report["removed"][:50])
+
+
+# -- official trade statistics --------------------------------------------------------------------
+
+
+@stats_app.callback()
+def stats(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """What is loaded: sources, files, versions, rows, periods (run with no subcommand)."""
+    if ctx.invoked_subcommand:
+        return
+    from tradetrace.stats.load import stats_summary
+
+    with _store(read_only=True) as store:
+        rows = stats_summary(store)
+    columns = ["source", "source_file", "version", "rows", "period_from", "period_to"]
+    emit(rows, as_json, "Official trade statistics", columns)
+
+
+@stats_app.command("load")
+def stats_load(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Comext relational or bulk (.dat), IMF IMTS or UN Comtrade CSV files."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Load official trade statistics into trade_flows: every row, or nothing."""
+    from tradetrace.stats.load import load_stats
+
+    with _store() as store:
+        summaries = load_stats(store, paths)
+    columns = ["file", "source", "version", "rows", "blanks", "period_from", "period_to"]
+    emit([s.to_json() for s in summaries], as_json, "Loaded", columns)
 
 
 @app.command("screen")
@@ -1216,6 +1254,88 @@ def _print_sources(found, as_json: bool) -> None:
         for f in found
     ]
     emit(rows, as_json, "Reference files")
+
+
+# -- official statistics: diversion and mirror gaps ----------------------------------------------
+
+flows_app = typer.Typer(
+    help="Trade flows from official statistics: diversion, mirror gaps.", no_args_is_help=True
+)
+app.add_typer(flows_app, name="flows")
+
+
+@flows_app.command("diversion")
+def flows_diversion(
+    partners: Annotated[
+        str, typer.Option(help="Destinations, ISO2, comma-separated.")
+    ] = "KZ,KG,AM,GE,UZ",
+    baseline: Annotated[
+        str, typer.Option(help="Months the pre-war pattern is fitted on: YYYY-MM:YYYY-MM.")
+    ] = "2019-01:2021-12",
+    after: Annotated[
+        str, typer.Option(help="Months compared with its projection: YYYY-MM:[YYYY-MM].")
+    ] = "2022-03:",
+    reporters: Annotated[
+        str | None, typer.Option(help="Reporters (ISO2 or aggregate codes), comma-separated.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Exports to Russia's neighbours against their seasonal-and-trend baseline."""
+    from tradetrace.analyse.diversion import diversion, parse_window
+    from tradetrace.formatting import money_compact as money
+
+    codes = [c.strip().upper() for c in partners.split(",") if c.strip()]
+    chosen = [c.strip() for c in reporters.split(",") if c.strip()] if reporters else None
+    with _store(read_only=True) as store:
+        result = diversion(
+            store, codes, parse_window(baseline, "--baseline"), parse_window(after, "--after"),
+            chosen,
+        )  # fmt: skip
+    if as_json:
+        print_json(result.to_json())
+        return
+    rows = [
+        {"reporter": r.reporter, "partner": r.partner,
+         "baseline/month": money(r.baseline_usd_per_month),
+         "after/month": money(r.after_usd_per_month),
+         "ratio": "" if r.ratio is None else f"{r.ratio:.2f}",
+         "excess": money(r.excess_usd), "low": money(r.excess_low_usd),
+         "high": money(r.excess_high_usd)}
+        for r in result.rows
+    ]  # fmt: skip
+    print_table(f"Diversion: baseline {baseline}, after {after} (largest excess first)", rows[:40])
+    for finding in result.findings[:15]:
+        out.print(f"• {finding.text}", markup=False, highlight=False)
+
+
+@flows_app.command("mirror")
+def flows_mirror(
+    country: Annotated[
+        str, typer.Option(help="ISO2 of the country whose imports are mirrored.")
+    ] = "RU",
+    by: Annotated[str, typer.Option(help="partner, year or partner,year.")] = "partner,year",
+    as_json: JsonOption = False,
+) -> None:
+    """What partners report exporting to a country, beside what it reports importing."""
+    from tradetrace.analyse.mirror import mirror
+    from tradetrace.formatting import money_compact as money
+
+    with _store(read_only=True) as store:
+        result = mirror(store, country.strip().upper(), [b.strip() for b in by.split(",")])
+    if as_json:
+        print_json(result.to_json())
+        return
+    rows = [
+        {"partner": r.partner or "all", "year": r.year or "all",
+         "partners' exports": money(r.partner_exports_usd),
+         f"{result.country} imports": money(r.country_imports_usd),
+         "gap": money(r.gap_usd), "ratio": "" if r.ratio is None else f"{r.ratio:.2f}",
+         "notes": "; ".join(r.notes)}
+        for r in result.rows
+    ]  # fmt: skip
+    print_table(f"Mirror: partners' exports to {result.country} and its imports", rows)
+    for caveat in result.caveats:
+        out.print(f"• {caveat}", markup=False, highlight=False)
 
 
 def main() -> None:

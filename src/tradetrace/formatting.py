@@ -10,8 +10,8 @@ Customs records are partial, so every sum is a lower bound ("at least"). Money i
 therefore rounded **down**, never to nearest: $34,049,999.60 is written
 
 * ``$34,049,999`` in tables and the CLI (:func:`money`, whole dollars), and
-* ``$34.0M`` in sentences (:func:`money_compact`: tenths of a million from $1M, whole
-  thousands from $1,000, whole dollars below).
+* ``$34.0M`` in sentences (:func:`money_compact`: tenths of a billion from $1B, tenths of
+  a million from $1M, whole thousands from $1,000, whole dollars below).
 
 A table whose rows must add up to the total it prints uses :func:`whole_dollars` (or
 :func:`whole_dollar_grid` for a table with row and column totals): the total is rounded
@@ -71,9 +71,17 @@ def money(value: float | None) -> str:
     return f"${_cents(value) // 100:,}"
 
 
-def money_compact(value: float) -> str:
-    """``$34.0M`` / ``$573,000`` / ``$950`` for sentences, rounded down."""
+def money_compact(value: float | None) -> str:
+    """``$1.2B`` / ``$34.0M`` / ``$573,000`` / ``$950`` for sentences, rounded down (a gap
+    below zero: its size rounded down, ``-$1.2B``); a dash for no value."""
+    if value is None:
+        return DASH
+    if value < 0:
+        return "-" + money_compact(-value)
     cents = Decimal(_cents(value)) / 100
+    if cents >= 1_000_000_000:
+        tenths = (cents / 100_000_000).to_integral_value(ROUND_FLOOR)
+        return f"${tenths / 10:.1f}B"
     if cents >= 1_000_000:
         tenths = (cents / 100_000).to_integral_value(ROUND_FLOOR)
         return f"${tenths / 10:.1f}M"

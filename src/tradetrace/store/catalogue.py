@@ -37,6 +37,7 @@ JUDGE = Step("tradetrace resolve judge", "judgements")
 LISTS = Step("tradetrace lists load", "sanctions lists")
 SCREEN = Step("tradetrace screen", "screening results")
 DATA = Step("tradetrace data import", "reference data")
+STATS = Step("tradetrace stats load", "official trade statistics")
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ REF_HS = "ref_hs"
 REF_HS_SECTIONS = "ref_hs_sections"
 REF_RU_UNFRIENDLY = "ref_ru_unfriendly"
 REF_CHPL = "ref_chpl"
+TRADE_FLOWS = "trade_flows"
 
 
 # -- where the columns are defined ----------------------------------------------------------------
@@ -383,6 +385,13 @@ _ENTRIES = (
         "The Common High Priority List: HS6 codes and their tiers.",
         DATA,
         _defined("tradetrace.reference.chpl:CHPL_SCHEMA"),
+    ),
+    Stored(
+        TRADE_FLOWS,
+        "Official trade statistics (Eurostat Comext, IMF IMTS, UN Comtrade): one row per "
+        "figure, in its currency and in USD, with its file, row and version (docs/stats.md).",
+        STATS,
+        _defined("tradetrace.stats.model:FLOWS_SCHEMA"),
     ),
 )
 

@@ -47,9 +47,10 @@ const count = (n) => WHOLE.format(n);
 const hhi = (v) => v == null ? DASH : WHOLE.format(v);
 // $34,049,999 for 34,049,999.60
 const money = (v) => v == null ? DASH : "$" + count(Math.floor(cents(v) / 100));
-// $34.0M from a million, $573,000 from a thousand, $950 below: for chart labels
+// $1.2B from a billion, $34.0M from a million, $573,000 from a thousand, $950 below
 function moneyCompact(v) {
   const c = cents(v);
+  if (c >= 1e11) return "$" + (Math.floor(c / 1e10) / 10).toFixed(1) + "B";
   if (c >= 1e8) return "$" + (Math.floor(c / 1e7) / 10).toFixed(1) + "M";
   if (c >= 1e5) return "$" + count(Math.floor(c / 1e5) * 1000);
   return "$" + Math.floor(c / 100);

