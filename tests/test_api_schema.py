@@ -26,9 +26,12 @@ EXAMPLES = int(os.environ.get("TRADETRACE_SCHEMA_EXAMPLES", "12"))
 TRACE = re.compile(r"Traceback|File \"|line \d+, in ")
 CLASS_NAME = re.compile(r"\b\w*(Error|Exception|Warning)\b|\b(duckdb|ibis|pydantic|sqlglot)\.")
 QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # the request's own text, echoed back
-# A valid-looking target need not name an entity (and `from` must not be after `to`):
-# such requests are rightly a 400, so "schema-valid data is accepted" does not apply.
-NEEDS_A_REAL_TARGET = {"/exposure/{target}", "/report/{target}", "/graph/{target}"}
+# A valid-looking target need not name an entity (and `from` must not be after `to`, nor a
+# window's first month after its last): such requests are rightly a 400, so "schema-valid
+# data is accepted" does not apply.
+NEEDS_A_REAL_TARGET = {
+    "/exposure/{target}", "/report/{target}", "/graph/{target}", "/flows/diversion",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,8 @@ from pydantic import BaseModel, BeforeValidator, Field
 from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.analyse.alerts import alerts as alerts_of
+from tradetrace.analyse.diversion import DiversionResult, diversion, parse_window
+from tradetrace.analyse.mirror import MirrorResult, mirror
 from tradetrace.analyse.results import EntityDetail, ExposureResult
 from tradetrace.analyse.target import entity_detail
 from tradetrace.api import work
@@ -626,3 +628,84 @@ def alerts(request: Request, since: SinceDay = None, run: RunQuery = None) -> Re
     with _pool(request).store() as store:
         found = alerts_of(store, since=start, run_id=run)
     return _json_response(_json([a.to_json() for a in found]))
+
+
+# -- official statistics --------------------------------------------------------------------------
+
+_MONTH = r"\d{4}-(0[1-9]|1[0-2])"
+Partners = Annotated[
+    str,
+    Query(
+        max_length=200, pattern=r"^[A-Za-z]{2}(,[A-Za-z]{2})*$",
+        description="destinations, ISO2, comma-separated",
+    ),
+]  # fmt: skip
+WindowQuery = Annotated[
+    str,
+    Query(max_length=40, pattern=f"^{_MONTH}:{_MONTH}$", description="months: YYYY-MM:YYYY-MM"),
+]
+
+
+def _codes(text: str | None) -> list[str] | None:
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else None
+
+
+@router.get(
+    "/flows/diversion",
+    tags=["statistics"],
+    response_model=DiversionResult,
+    responses=errors(*DATA_ERRORS),
+)
+def flows_diversion(
+    request: Request,
+    partners: Partners = "KZ,KG,AM,GE,UZ",
+    baseline: WindowQuery = "2019-01:2021-12",
+    after: Annotated[
+        str,
+        Query(
+            max_length=40,
+            pattern=f"^{_MONTH}:({_MONTH})?$",
+            description="months: YYYY-MM:[YYYY-MM] (open: the latest)",
+        ),
+    ] = "2022-03:",
+    reporters: Annotated[
+        str | None,
+        Query(
+            max_length=400,
+            pattern=r"^[A-Za-z0-9_:]+(,[A-Za-z0-9_:]+)*$",
+            description="reporters (ISO2 or aggregate codes), comma-separated",
+        ),
+    ] = None,
+) -> Response:
+    """Exports to Russia's neighbours against their trend-and-season baseline: the JSON of
+    ``tradetrace flows diversion --json`` (docs/stats.md)."""
+    windows = parse_window(baseline, "baseline"), parse_window(after, "after")
+    with _pool(request).store() as store:
+        result = diversion(store, _codes(partners) or [], *windows, _codes(reporters))
+    return _json_response(_json(result.to_json()))
+
+
+@router.get(
+    "/flows/mirror",
+    tags=["statistics"],
+    response_model=MirrorResult,
+    responses=errors(*DATA_ERRORS),
+)
+def flows_mirror(
+    request: Request,
+    country: Annotated[
+        str, Query(pattern="^[A-Za-z]{2}$", description="ISO2 of the country mirrored")
+    ] = "RU",
+    by: Annotated[
+        str,
+        Query(
+            pattern="^(partner|year)(,(partner|year))?$",
+            description="partner, year or partner,year",
+        ),
+    ] = "partner,year",
+) -> Response:
+    """What partners report exporting to a country beside what it reports importing: the
+    JSON of ``tradetrace flows mirror --json`` (docs/stats.md)."""
+    with _pool(request).store() as store:
+        result = mirror(store, country.upper(), [b.strip() for b in by.split(",")])
+    return _json_response(_json(result.to_json()))
