@@ -25,7 +25,7 @@ from xml.etree.ElementTree import Element, SubElement, indent, tostring
 from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.notify.markdown import EVENT_TITLES, alert_facts, alert_party, as_utc
-from tradetrace.reference.sources import _atomic_write
+from tradetrace.reference.sources import atomic_write
 from tradetrace.screen.lists.registry import list_short
 
 __all__ = ["ATOM_NS", "alert_id", "alerts_atom", "rfc3339", "write_atom"]
@@ -96,7 +96,7 @@ def write_atom(
     ``os.replace``, so a reader sees the old feed or the new one, never a torn one."""
     target = Path(path)
     body = alerts_atom(alerts, feed_id, title, updated)
-    _atomic_write(target, lambda tmp: tmp.write_bytes(body))
+    atomic_write(target, lambda tmp: tmp.write_bytes(body))
     return target
 
 

@@ -28,7 +28,7 @@ from tradetrace.analyse.alerts import Alert
 from tradetrace.errors import TradetraceError
 from tradetrace.formatting import plural
 from tradetrace.notify.markdown import alerts_markdown
-from tradetrace.reference.sources import _reason
+from tradetrace.reference.sources import failure_reason
 
 __all__ = ["RETRY_AFTER_CAP", "WebhookDelivery", "WebhookError", "post_alerts"]
 
@@ -102,12 +102,12 @@ def post_alerts(
                 return WebhookDelivery(url, response.status, attempt + 1)
         except urllib.error.HTTPError as exc:
             exc.close()
-            reason = _reason(exc)
+            reason = failure_reason(exc)
             if not _retryable(exc.code):
                 raise WebhookError(url, attempt + 1, f"{reason}, not retried") from exc
             delay = _retry_after(exc.headers, delay)
         except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out
-            reason = _reason(exc)
+            reason = failure_reason(exc)
     raise WebhookError(url, retries + 1, reason)
 
 

@@ -38,12 +38,15 @@ __all__ = [
     "FoundSource",
     "Kind",
     "Source",
+    "atomic_write",
     "download_sources",
+    "failure_reason",
     "find_sources",
     "get_source",
     "import_sources",
     "read_index",
     "urllib_fetch",
+    "write_index",
 ]
 
 Kind = Literal["hs", "sanctions", "export_controls", "countries"]
@@ -292,14 +295,14 @@ def read_index(dest: Path) -> dict[str, dict[str, Any]]:
         raise ValueError(f"{path}: not a tradetrace data index ({exc})") from exc
 
 
-def _write_index(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
+def write_index(dest: Path, entries: dict[str, dict[str, Any]]) -> None:
     order = {s.key: n for n, s in enumerate(SOURCES)}
     files = sorted(entries.values(), key=lambda e: (order.get(e["key"], len(order)), e["key"]))
     payload = json.dumps({"version": 1, "files": files}, indent=2, ensure_ascii=False)
-    _atomic_write(dest / INDEX_NAME, lambda tmp: tmp.write_text(payload + "\n", "utf-8"))
+    atomic_write(dest / INDEX_NAME, lambda tmp: tmp.write_text(payload + "\n", "utf-8"))
 
 
-def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
+def atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     """Write via a hidden temp file in the target directory, then ``os.replace``.
 
     Readers never see a half-written file, and an interrupted run leaves only a dot-file
@@ -357,13 +360,13 @@ def import_sources(data_dir: Path, dest: Path) -> list[FoundSource]:
         target = dest / rel
         stored = FoundSource(item.source, target, item.sha256, item.size)
         if not _holds(target, item):
-            _atomic_write(target, partial(shutil.copyfile, item.path))  # copyfile(src, tmp)
+            atomic_write(target, partial(shutil.copyfile, item.path))  # copyfile(src, tmp)
             copied.append(stored)
             index[item.source.key] = _entry(stored, dest, str(item.path.resolve()))
         elif index.get(item.source.key, {}).get("sha256") != item.sha256:
             index[item.source.key] = _entry(stored, dest, str(item.path.resolve()))
     if index != before:
-        _write_index(dest, index)
+        write_index(dest, index)
     return copied
 
 
@@ -384,13 +387,13 @@ class DownloadError(Exception):
         self.source, self.url, self.reason = source, url, reason
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
     """Why a fetch failed, in words: ``Temporary failure…``, not ``<urlopen error […]>``."""
     if isinstance(exc, urllib.error.HTTPError):
         return f"HTTP {exc.code} {exc.reason}"
     if isinstance(exc, urllib.error.URLError):  # wraps the socket error: say that one
         reason = exc.reason
-        return _reason(reason) if isinstance(reason, BaseException) else str(reason)
+        return failure_reason(reason) if isinstance(reason, BaseException) else str(reason)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__
@@ -432,15 +435,15 @@ def download_sources(
                 try:
                     fetch(url, tmp)
                 except (OSError, http.client.HTTPException) as exc:
-                    raise DownloadError(source, url, _reason(exc)) from exc
+                    raise DownloadError(source, url, failure_reason(exc)) from exc
                 if tmp.stat().st_size == 0:
                     raise DownloadError(source, url, "the server sent an empty file")
 
-            _atomic_write(target, _fetch)
+            atomic_write(target, _fetch)
             found = FoundSource(source, target, _sha256(target), target.stat().st_size)
             index[source.key] = _entry(found, dest, url)
             done.append(found)
     finally:
         if done:
-            _write_index(dest, index)
+            write_index(dest, index)
     return done

@@ -23,11 +23,11 @@ from tradetrace.reference.sources import (
     DownloadError,
     Fetch,
     FoundSource,
-    _reason,
-    _write_index,
     download_sources,
+    failure_reason,
     read_index,
     urllib_fetch,
+    write_index,
 )
 from tradetrace.screen.lists.load import load_lists
 from tradetrace.store import Store
@@ -53,7 +53,7 @@ def mirrored(mirror: str, fetch: Fetch = urllib_fetch) -> Fetch:
         try:
             fetch(address, path)
         except (OSError, http.client.HTTPException) as exc:  # say it was the mirror that failed
-            raise OSError(f"from the mirror {address}: {_reason(exc)}") from exc
+            raise OSError(f"from the mirror {address}: {failure_reason(exc)}") from exc
 
     return fetch_from_mirror
 
@@ -117,4 +117,4 @@ def _forget_unloaded(dest: Path, before: dict[str, dict]) -> None:
     index = read_index(dest)
     kept = {k: e for k, e in index.items() if before.get(k, {}).get("sha256") == e["sha256"]}
     if kept != index:
-        _write_index(dest, kept)
+        write_index(dest, kept)
