@@ -235,7 +235,7 @@ def test_events_of_a_match_that_no_longer_holds():
         "matched_name": "X", "score": 0.9, "programs": ["P"], "listing_date": dt.date(2022, 1, 1),
         "delisting_date": None,
     }  # fmt: skip
-    lists = ListChanges(frozenset(), frozenset(), frozenset(), [], {}, {"ofac_sdn": "v1"}, {})
+    lists = ListChanges(frozenset(), frozenset(), frozenset(), [], {"ofac_sdn": "v1"}, {})
     parties = PartyChanges(frozenset(), frozenset({"e1"}), frozenset())
     now = dt.datetime(2026, 1, 1)
     [event] = match_events(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -44,6 +44,7 @@ __all__ = [
     "identifier_rows",
     "list_changes",
     "party_changes",
+    "screened_name",
     "screening_input",
     "with_digests",
 ]
@@ -74,14 +75,13 @@ class ListChanges:
     """Entries added, removed and changed between the screened lists and the current ones.
 
     ``touched`` holds the old and the new content of each of them (both can propose
-    candidates that differ now); ``current`` is every current entry by key.
+    candidates that differ now).
     """
 
     added: frozenset[Entry]
     removed: frozenset[Entry]
     changed: frozenset[Entry]
     touched: list[dict]
-    current: dict[Entry, dict] = field(repr=False)
     versions_before: dict[str, str]
     versions_now: dict[str, str]
 
@@ -146,8 +146,7 @@ def list_changes(before: pa.Table | None, now: pa.Table) -> ListChanges:
         for table in ([before] if before is not None else []) + [now]
         for r in _rows_with_keys(table, touched_keys)
     ]
-    current = {(r["list"], r["list_entity_id"]): r for r in _rows_with_keys(now, touched_keys)}
-    return ListChanges(added, removed, changed, touched, current, _versions(before), _versions(now))
+    return ListChanges(added, removed, changed, touched, _versions(before), _versions(now))
 
 
 def _rows_with_keys(table: pa.Table, keys: frozenset[Entry]) -> list[dict]:
@@ -173,6 +172,11 @@ def screening_input(entities: ir.Table) -> ir.Table:
         ]
     )
     return entities.select("entity_id", screened_as=text)
+
+
+def screened_name(screened_as: str) -> str | None:
+    """The entity's name in :func:`screening_input`'s text (for an entity gone since)."""
+    return screened_as.split("\x1f", 1)[0] or None
 
 
 @dataclass(frozen=True)

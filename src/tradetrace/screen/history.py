@@ -37,7 +37,6 @@ __all__ = [
     "list_versions_as_of",
     "last_run",
     "match_events",
-    "next_run_id",
 ]
 
 EVENTS_SCHEMA = pa.schema(
@@ -106,16 +105,10 @@ def last_run(store: Store) -> LastRun | None:
     return LastRun(row["run_id"], row["threshold"], row["code_version"], row["finished_at"])
 
 
-def next_run_id(store: Store) -> int:
-    last = last_run(store)
-    return last.run_id + 1 if last else 1
-
-
-def _day(value: dt.date | str | None) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
+def _version_day(version: str | None) -> dt.date | None:
+    """A list version's date, when the version is one (``2024-05-03``; not every list's is)."""
     try:
-        return dt.date.fromisoformat(value[:10])
+        return dt.date.fromisoformat(version[:10]) if version else None
     except ValueError:
         return None
 
@@ -160,9 +153,9 @@ def match_events(
                 "matched_name": row["matched_name"],
                 "score": row["score"],
                 "programs": row["programs"],
-                "listing_date": _day(row["listing_date"]),
+                "listing_date": row["listing_date"],
                 "previous_listing_date": None,
-                "delisting_date": _day(row["delisting_date"]),
+                "delisting_date": row["delisting_date"],
                 "list_version": lists.versions_now.get(list_name),
                 "previous_list_version": lists.versions_before.get(list_name),
                 **extra,
@@ -174,7 +167,7 @@ def match_events(
     for key in sorted(before.keys() - after.keys()):
         row, entry = before[key], (key[1], key[2])
         if entry in lists.removed:  # left the list: delisted by the first version without it
-            left = _day(row["delisting_date"]) or _day(lists.versions_now.get(key[1]))
+            left = row["delisting_date"] or _version_day(lists.versions_now.get(key[1]))
             add("delisted", key, row, delisting_date=left or detected_at.date())
         else:
             add("match_gone", key, row)
@@ -182,8 +175,8 @@ def match_events(
         was, now = before[key], after[key]
         if now["delisting_date"] is not None and was["delisting_date"] is None:
             add("delisted", key, now)
-        elif _day(now["listing_date"]) != _day(was["listing_date"]):
-            add("listing_date_changed", key, now, previous_listing_date=_day(was["listing_date"]))
+        elif now["listing_date"] != was["listing_date"]:
+            add("listing_date_changed", key, now, previous_listing_date=was["listing_date"])
     return events
 
 

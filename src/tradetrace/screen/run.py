@@ -30,6 +30,7 @@ from tradetrace.screen.changes import (
     identifier_rows,
     list_changes,
     party_changes,
+    screened_name,
     screening_input,
     with_digests,
 )
@@ -40,7 +41,6 @@ from tradetrace.screen.history import (
     last_run,
     list_versions_as_of,
     match_events,
-    next_run_id,
     run_row,
 )
 from tradetrace.screen.match import ListIndex, MatchConfig, Query
@@ -118,7 +118,9 @@ def screen_entities(
     lists, parties = _changes(store, entities, inputs, entries, has_state)
     scope: frozenset[str] | None = None
     if incremental and not reason:
-        scope = affected = _rescreen_state(store, entities, lists, parties)
+        touched = _ids(store, parties.touched, "_touched")
+        fresh = _ids(store, parties.new | parties.changed, "_fresh")
+        scope = affected = _rescreen_state(store, entities, lists, parties, touched, fresh)
         queries = entities.semi_join(_ids(store, affected, "_scope"), "entity_id")
         scoped = store.table(SCREENING_KEYS).semi_join(queries.select("entity_id"), "entity_id")
         # copied out of the stored table: the join below then plans as the full one does
@@ -132,9 +134,9 @@ def screen_entities(
         new = MATCHES_SCHEMA.empty_table()  # nothing a change can concern: no index needed
     else:  # the index: saved by `lists load`, else built and saved
         new = _matches(store, queries, index_for_store(store, config), keys)
-    replaced = None if scope is None else scope | parties.gone
+    replaced = None if scope is None else _ids(store, scope | parties.gone, "_replaced")
     old = _old_matches(store, replaced)
-    run_id = next_run_id(store)
+    run_id = last.run_id + 1 if last else 1
     events = match_events(
         old.to_pylist(), new.to_pylist(), lists=lists, parties=parties,
         names=_names(store, old, new), run_id=run_id, detected_at=started,
@@ -144,12 +146,9 @@ def screen_entities(
             store.replace_table(MATCHES, new.sort_by(MATCH_ORDER))
             store.replace_table(SCREENED_ENTITIES, inputs)
         else:
-            store.delete_in(MATCHES, "entity_id", _ids(store, replaced, "_replaced"))
+            store.delete_in(MATCHES, "entity_id", replaced)
             store.insert(MATCHES, new)
-            store.delete_in(
-                SCREENED_ENTITIES, "entity_id", _ids(store, parties.touched, "_touched")
-            )
-            fresh = _ids(store, parties.new | parties.changed, "_fresh")
+            store.delete_in(SCREENED_ENTITIES, "entity_id", touched)
             store.insert(SCREENED_ENTITIES, inputs.semi_join(fresh, "entity_id"))
         store.replace_table(SCREENED_LIST_ENTRIES, entries)
         run = _summary(store, run_id, started, reason, config, lists, parties, scope, len(events))
@@ -205,15 +204,20 @@ def _identifiers(store: Store, entities: ir.Table) -> ir.Table:
 
 
 def _rescreen_state(
-    store: Store, entities: ir.Table, lists: ListChanges, parties: PartyChanges
+    store: Store,
+    entities: ir.Table,
+    lists: ListChanges,
+    parties: PartyChanges,
+    touched: ir.Table,
+    fresh: ir.Table,
 ) -> frozenset[str]:
     """Bring the keys and identifiers of new, changed and gone entities up to date; the
     entities a change can concern (see :mod:`.changes`)."""
-    fresh = entities.semi_join(_ids(store, parties.new | parties.changed, "_fresh"), "entity_id")
-    for name, rows in ((SCREENING_KEYS, entity_keys), (SCREENING_IDENTIFIERS, _identifiers)):
-        if parties:
-            store.delete_in(name, "entity_id", _ids(store, parties.touched, "_touched"))
-            store.insert(name, rows(store, fresh))
+    if parties:
+        new_or_changed = entities.semi_join(fresh, "entity_id")
+        for name, rows in ((SCREENING_KEYS, entity_keys), (SCREENING_IDENTIFIERS, _identifiers)):
+            store.delete_in(name, "entity_id", touched)
+            store.insert(name, rows(store, new_or_changed))
     found = set(parties.new | parties.changed)
     tokens, identifiers = lists.tokens(), lists.identifier_keys()
     if tokens:
@@ -268,13 +272,13 @@ def _matches(store: Store, queries: ir.Table, index: ListIndex, keys: ir.Table) 
     return store.to_arrow(store.map_batches(joined, partial(_match_batch, index), MATCHES_SCHEMA))
 
 
-def _old_matches(store: Store, entity_ids: frozenset[str] | None) -> pa.Table:
+def _old_matches(store: Store, entity_ids: ir.Table | None) -> pa.Table:
     """The matches about to be replaced: all (``None``) or those of ``entity_ids``."""
     if not store.has_table(MATCHES):
         return MATCHES_SCHEMA.empty_table()
     m = store.table(MATCHES)
     if entity_ids is not None:
-        m = m.semi_join(_ids(store, entity_ids, "_replaced"), "entity_id")
+        m = m.semi_join(entity_ids, "entity_id")
     return store.to_arrow(m)
 
 
@@ -288,7 +292,7 @@ def _names(store: Store, *matches: pa.Table) -> dict[str, str | None]:
     if store.has_table(SCREENED_ENTITIES):  # gone entities: their name when last screened
         s = store.table(SCREENED_ENTITIES).semi_join(staged, "entity_id")
         for row in store.to_arrow(s).to_pylist():
-            names[row["entity_id"]] = row["screened_as"].split("\x1f", 1)[0] or None
+            names[row["entity_id"]] = screened_name(row["screened_as"])
     e = store.table(ENTITIES).semi_join(staged, "entity_id").select("entity_id", "name")
     names.update({r["entity_id"]: r["name"] for r in store.to_arrow(e).to_pylist()})
     return names
