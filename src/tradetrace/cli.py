@@ -718,16 +718,16 @@ def print_run(run) -> None:
     if run.reason:
         out.print(f"full run: {run.reason}")
     changes = {
-        "entries added": run.entries_added, "removed": run.entries_removed,
-        "changed": run.entries_changed, "parties new": run.parties_new,
-        "changed ": run.parties_changed, "gone": run.parties_gone,
+        "entries added": run.entries_added, "entries removed": run.entries_removed,
+        "entries changed": run.entries_changed, "parties new": run.parties_new,
+        "parties changed": run.parties_changed, "parties gone": run.parties_gone,
     }  # fmt: skip
     if any(changes.values()):
         print_table("Since the last run", [changes])
 
 
-def _moment(text: str, option: str):
-    """A UTC moment: a date means the end of that day."""
+def _moment(text: str, option: str, day_ends: bool = True):
+    """A UTC moment: a date means the end of that day (``day_ends``) or its start."""
     import datetime as dt
 
     from tradetrace.dates import parse_date
@@ -741,7 +741,7 @@ def _moment(text: str, option: str):
                 f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)"
             ) from None
     day = parse_date(text, option)
-    return dt.datetime.combine(day, dt.time.max)
+    return dt.datetime.combine(day, dt.time.max if day_ends else dt.time.min)
 
 
 WebhookOption = Annotated[
@@ -880,17 +880,9 @@ def alerts(
 ) -> None:
     """What changed on the lists for the store's parties, with their trade (default: the
     latest screening's changes)."""
-    import datetime as dt
-
     from tradetrace.analyse.alerts import alerts as alerts_of
-    from tradetrace.dates import parse_date
 
-    start = None
-    if since is not None:
-        if "T" in since:
-            start = _moment(since, "--since")
-        else:
-            start = dt.datetime.combine(parse_date(since, "--since"), dt.time.min)
+    start = None if since is None else _moment(since, "--since", day_ends=False)
     with _store(read_only=True) as store:
         found = alerts_of(store, since=start, run_id=run)
     deliver(found, as_json, markdown, atom, webhook, webhook_timeout, webhook_retries)
