@@ -139,14 +139,17 @@ def _row(
         notes.append("from 2022 the country's figures are largely estimates")
     sent = sum(r["value"] for r in exports) if exports else None
     got = sum(r["value"] for r in imports) if imports else None
-    comparable = sent is not None and got is not None
+    gap = ratio = None
+    if sent is not None and got is not None:
+        gap = round(got - sent, 2)
+        ratio = round(got / sent, 3) if sent else None
     return MirrorRow(
         partner=key[0],
         year=key[1],
         partner_exports_usd=round(sent, 2) if sent is not None else None,
         country_imports_usd=round(got, 2) if got is not None else None,
-        gap_usd=round(got - sent, 2) if comparable else None,  # type: ignore[operator]
-        ratio=round(got / sent, 3) if comparable and sent else None,  # type: ignore[operator]
+        gap_usd=gap,
+        ratio=ratio,
         partner_months=full,
         notes=notes,
     )

@@ -129,10 +129,9 @@ def _keys(table: pa.Table) -> pa.Array:
     ).combine_chunks()
 
 
-def _usd_rates(read: _Read, rates: dict[tuple[str, str, str], float]) -> pa.Array:
-    """USD per unit of each row's currency in its period (1.0 for USD); a period the ECB
-    has no rate for names the first row that needs it."""
-    keys = _keys(read.table)
+def _usd_rates(read: _Read, keys: pa.Array, rates: dict[tuple[str, str, str], float]) -> pa.Array:
+    """USD per unit of each row's currency in its period (1.0 for USD), from the rows'
+    :func:`_keys`; a period the ECB has no rate for names the first row that needs it."""
     distinct = pc.unique(keys)
     found = []
     for key in distinct.to_pylist():
@@ -157,10 +156,12 @@ def _period_starts(period: pa.ChunkedArray) -> pa.Array:
     return starts.take(pc.index_in(period, distinct))
 
 
-def _flows(read: _Read, rates: dict, load_id: str, loaded_at: dt.datetime) -> pa.Table:
-    """The ``trade_flows`` rows of a file read."""
+def _flows(
+    read: _Read, keys: pa.Array, rates: dict, load_id: str, loaded_at: dt.datetime
+) -> pa.Table:
+    """The ``trade_flows`` rows of a file read (``keys``: its rows' :func:`_keys`)."""
     t = read.table
-    usd_rate = _usd_rates(read, rates)
+    usd_rate = _usd_rates(read, keys, rates)
     n = t.num_rows
     columns = {
         **{name: t[name] for name in ("reporter", "reporter_label", "partner", "partner_label",
@@ -208,18 +209,18 @@ def _summary(read: _Read, flows: pa.Table, load_id: str) -> LoadSummary:
 
 def load_stats(store: Store, paths: Sequence[Path]) -> list[LoadSummary]:
     """Load statistics files into ``trade_flows``: all of them, or none (see the module note)."""
-    reads = [read for path in paths for read in read_stats(Path(path))]
+    reads = [(read, _keys(read.table)) for path in paths for read in read_stats(Path(path))]
     wanted = set()
-    for read in reads:
-        for key in pc.unique(_keys(read.table)).to_pylist():
+    for _, keys in reads:
+        for key in pc.unique(keys).to_pylist():
             currency, frequency, period = key.split(_SEP)
             wanted.add((currency, frequency, period))
     rates = period_rates(store, wanted)
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     done = []
-    for read in reads:
+    for read, keys in reads:
         load_id = uuid.uuid4().hex
-        flows = _flows(read, rates, load_id, loaded_at)
+        flows = _flows(read, keys, rates, load_id, loaded_at)
         done.append((read, flows, _summary(read, flows, load_id)))
     if not store.has_table(TRADE_FLOWS):
         store.create_table(TRADE_FLOWS, ibis.Schema.from_pyarrow(FLOWS_SCHEMA))

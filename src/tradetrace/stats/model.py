@@ -75,21 +75,14 @@ FLOWS_SCHEMA = pa.schema(
 #: the period was read from (a year column for the IMF), named when the period has no rate.
 PARSED_SCHEMA = pa.schema(
     [
-        _field("reporter", pa.string()),
-        _field("reporter_label", pa.string()),
-        _field("partner", pa.string()),
-        _field("partner_label", pa.string()),
-        _field("flow", pa.string()),
-        _field("product", pa.string()),
-        _field("frequency", pa.string()),
-        _field("period", pa.string()),
-        _field("valuation", pa.string(), nullable=True),
-        _field("value", pa.float64()),
-        _field("currency", pa.string()),
-        _field("source_row", pa.int64()),
-        _field("period_column", pa.string()),
+        FLOWS_SCHEMA.field(name)
+        for name in (
+            "reporter", "reporter_label", "partner", "partner_label", "flow", "product",
+            "frequency", "period", "valuation", "value", "currency", "source_row",
+        )
     ]
-)
+    + [_field("period_column", pa.string())]
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
