@@ -206,6 +206,23 @@ def test_alerts_of_a_run_and_since_a_day(history, cli_for):
     assert json.loads(run("alerts", "--since", "2999-01-01", "--json").output) == []
 
 
+def test_since_a_time_with_an_offset_is_converted_to_utc(history, cli_for):
+    """``--since`` 2024-05-01T14:00+05:00 is 09:00 UTC: the offset is applied, not dropped."""
+    run = cli_for(history["db"])
+    newest = max(
+        dt.datetime.fromisoformat(a["detected_at"].replace("Z", "+00:00"))
+        for a in history["corrected"]["alerts"]
+    )
+    east = dt.timezone(dt.timedelta(hours=5))
+
+    def since(moment: dt.datetime) -> list:
+        text = moment.astimezone(east).isoformat()
+        return json.loads(run("alerts", "--since", text, "--json").output)
+
+    assert since(newest - dt.timedelta(seconds=1))
+    assert since(newest + dt.timedelta(seconds=1)) == []
+
+
 def test_as_of_list_reproduces_what_was_known(history, cli_for):
     """The lists loaded by the first load are the 2023 SDN: screening against them again
     gives the first screening's matches (plus the extra party's, whose file came later)."""

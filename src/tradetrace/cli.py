@@ -727,7 +727,8 @@ def print_run(run) -> None:
 
 
 def _moment(text: str, option: str, day_ends: bool = True):
-    """A UTC moment: a date means the end of that day (``day_ends``) or its start."""
+    """A naive UTC moment: a date means the end of that day (``day_ends``) or its start; a
+    time with an offset (``+02:00``, ``Z``) is converted to UTC, one without is UTC already."""
     import datetime as dt
 
     from tradetrace.dates import parse_date
@@ -735,11 +736,14 @@ def _moment(text: str, option: str, day_ends: bool = True):
 
     if "T" in text.strip():
         try:
-            return dt.datetime.fromisoformat(text.strip()).replace(tzinfo=None)
+            moment = dt.datetime.fromisoformat(text.strip())
         except ValueError:
             raise InputError(
                 f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)"
             ) from None
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+        return moment
     day = parse_date(text, option)
     return dt.datetime.combine(day, dt.time.max if day_ends else dt.time.min)
 
