@@ -213,3 +213,68 @@ def test_watch_gives_the_same_matches_and_alerts_on_both_engines(
     assert answers[0] == answers[1]
     key = ("entity_id", "list", "list_entity_id")
     assert rows(spark, "spark", "matches", *key) == rows(duck, "duckdb", "matches", *key)
+
+
+def test_official_statistics_give_the_same_answers_on_both_engines(
+    aurus_db, cli_for, warehouse, tmp_path
+):
+    """``stats load`` of the real Comext and IMF files, then every ``flows`` command and the
+    exposure with its context from official statistics: the same JSON on each engine."""
+    aggregate = SHARED_DATA / "trade" / "aggregate"
+    files = sorted(aggregate.glob("*.csv*"))
+    duck, spark = tmp_path / "duck.duckdb", tmp_path / "warehouse"
+    shutil.copy(aurus_db, duck)
+    shutil.copytree(warehouse, spark)
+    answers = []
+    for run in (cli_for(duck), spark_cli(spark)):
+        assert run("stats", "load", *files).exit_code == 0
+        printed = [
+            run(*args, "--json")
+            for args in (
+                ("stats",),
+                ("flows", "diversion"),
+                ("flows", "mirror"),
+                ("flows", "series", "--reporter", "DE", "--partner", "KG"),
+                ("exposure", AURUS, "--from", "2018-01-01", "--to", "2023-12-31"),
+            )
+        ]
+        assert all(p.exit_code == 0 for p in printed), [p.output for p in printed]
+        answers.append([json.loads(p.output) for p in printed])
+    duck_answers, spark_answers = answers
+    for name, a, b in zip(("stats", "diversion", "mirror", "series", "exposure"),
+                          duck_answers, spark_answers, strict=True):  # fmt: skip
+        assert_same(without_load_times(b), without_load_times(a), name)
+    assert duck_answers[4]["official_statistics"], "AURUS's routes have a context"
+    key = ("source_file", "source_row")
+    tables = [
+        [{k: v for k, v in row.items() if k not in {"load_id", "loaded_at"}} for row in found]
+        for found in (rows(spark, "spark", "trade_flows", *key),
+                      rows(duck, "duckdb", "trade_flows", *key))
+    ]  # fmt: skip
+    assert_same(*tables, "trade_flows")
+
+
+def without_load_times(value: object) -> object:
+    """An answer without the moments it was loaded at (each engine loaded at its own)."""
+    if isinstance(value, dict):
+        return {k: without_load_times(v) for k, v in value.items() if k not in {"loaded_at"}}
+    if isinstance(value, list):
+        return [without_load_times(v) for v in value]
+    return value
+
+
+def assert_same(got: object, expected: object, where: str) -> None:
+    """Equal, floats to 1e-9 relative (the engines add a year's thousands of rows in
+    different orders)."""
+    if isinstance(expected, dict):
+        assert isinstance(got, dict) and list(got) == list(expected), where
+        for key in expected:
+            assert_same(got[key], expected[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(got, list) and len(got) == len(expected), where
+        for n, (a, b) in enumerate(zip(got, expected, strict=True)):
+            assert_same(a, b, f"{where}[{n}]")
+    elif isinstance(expected, float):
+        assert got == pytest.approx(expected, rel=1e-9, abs=1e-6), where
+    else:
+        assert got == expected, where

@@ -256,4 +256,6 @@ def current_flows(store: Store) -> ir.Table:
     """``trade_flows`` as the analyses read it: of each file, only its newest version (a
     new version is loaded beside the old one, which stays for the record)."""
     flows = store.table(TRADE_FLOWS)
-    return flows.filter(flows.version == flows.version.max().over(group_by=flows.source_file))
+    # a join, not a filter on a window: Spark cannot resolve the window Ibis compiles there
+    newest = flows.group_by("source_file").aggregate(version=flows.version.max())
+    return flows.semi_join(newest, ["source_file", "version"])
