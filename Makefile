@@ -64,11 +64,18 @@ demo: $(STAMP) system
 	    round(sum(value_usd) / 1e6, 2) AS musd FROM screened_declarations \
 	    WHERE importer_entity_id = 'tt-inn-7743237789' GROUP BY 1 ORDER BY 3"; \
 	else echo "note: $(SHARED)/sanctions not found; skipping screening"; fi
+	@if [ -d "$(SHARED)/trade/aggregate" ]; then \
+	  $(BIN)/tradetrace --db $(DB) stats load $(SHARED)/trade/aggregate/*.csv* && \
+	  $(BIN)/tradetrace --db $(DB) flows diversion --reporters DE,IT,CZ,LT,PL,EU27_2020 && \
+	  $(BIN)/tradetrace --db $(DB) flows series --reporter DE --partner KG --chart out/de-kg.svg \
+	    > /dev/null; \
+	else echo "note: $(SHARED)/trade/aggregate not found; skipping official statistics"; fi
 	@for fmt in html pdf md; do $(BIN)/tradetrace --db $(DB) report "ООО «АУРУС»" \
 	  --from 2018-01-01 --to 2023-12-31 --format $$fmt --out out/aurus-report.$$fmt || exit 1; done
 	$(BIN)/tradetrace --db $(DB) exposure "ООО «АУРУС»" --from 2018-01-01 --to 2023-12-31
 	@echo "demo store: $(DB)  (SYNTHETIC sample data)"
 	@echo "reports:    out/aurus-report.html  out/aurus-report.pdf  out/aurus-report.md"
+	@echo "statistics: out/de-kg.svg  (real Comext: Germany's exports to Kyrgyzstan, monthly)"
 	@echo "dashboard:  $(BIN)/tradetrace --db $(DB) serve   then open http://127.0.0.1:8000/#tt-inn-7743237789"
 
 # The whole suite, the CI gate: one worker per core, each test module on one worker (so its

@@ -183,6 +183,24 @@ def alert_db(aurus_db, cli_for, tmp_path_factory) -> Path:
     return db
 
 
+#: The real official statistics of ``../shared/data/trade/aggregate`` (docs/stats.md).
+COMEXT = (
+    SHARED_DATA
+    / "trade/aggregate/eurostat_comext_eu_members_to_russia_and_neighbours_monthly.csv.gz"
+)
+
+
+@pytest.fixture(scope="session")
+def aurus_with_flows(aurus_db, tmp_path_factory, cli_for) -> Path:
+    """A copy of ``aurus_db`` (SYNTHETIC) with the real Comext file loaded beside it: the
+    exposure's context from official statistics. Read-only for the tests that share it."""
+    db = tmp_path_factory.mktemp("aurus_flows") / "aurus.duckdb"
+    shutil.copy(aurus_db, db)
+    result = cli_for(db)("stats", "load", COMEXT)
+    assert result.exit_code == 0, result.output
+    return db
+
+
 @pytest.fixture(scope="session")
 def shared_list():
     """``shared_list("sanctions/ofac/sdn_2024-05-03.csv.gz")``: a list file of the shared

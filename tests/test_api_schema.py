@@ -31,6 +31,7 @@ QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")  # the request's own text, echoed bac
 # data is accepted" does not apply.
 NEEDS_A_REAL_TARGET = {
     "/exposure/{target}", "/report/{target}", "/graph/{target}", "/flows/diversion",
+    "/flows/series",
 }  # fmt: skip
 
 

@@ -324,3 +324,67 @@ ALERTS = """async () => {
     if (!response.ok) throw new Error("/alerts: " + response.status + " " + await response.text());
     return response.json();
 }"""
+
+
+# -- official statistics -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flows_server(aurus_with_flows):
+    """The app over AURUS's store with the real Comext file loaded beside it."""
+    with serving(aurus_with_flows) as url:
+        yield url
+
+
+def test_the_flows_panel_and_the_context_of_the_routes(page, flows_server):
+    """The diversion table, a pair's monthly chart with the invasion line, and AURUS's
+    dispatch countries with their ratios as the exposure gives them."""
+    from playwright.sync_api import expect
+
+    tab = page.context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    try:
+        tab.goto(flows_server + f"/#{AURUS}")
+        row = tab.locator("#flows tbody tr", has=tab.locator("button[data-series='DE:KG']"))
+        expect(row).to_have_count(1, timeout=ANSWER_MS)
+        cells = row.locator("td").all_inner_texts()
+        assert cells[:2] == ["Germany", "Kyrgyzstan"] and cells[4] == "12.98×"
+        assert not tab.locator("#flows tbody td", has_text="EA20").count()  # overlapping groups
+        row.locator("button").click()
+        chart = tab.locator("#flows-chart svg")
+        expect(chart.locator("polyline.actual")).to_have_count(1, timeout=ANSWER_MS)
+        assert chart.locator("line.invasion").count() == 1 and chart.locator("polygon.band").count()
+        assert "Germany → Kyrgyzstan" in tab.inner_text("#flows-chart h3")
+        tab.locator("#flows-card").screenshot(path=str(ARTIFACTS / "dashboard-flows.png"))
+
+        context = tab.locator(
+            "#context tbody tr", has=tab.locator("button[data-series='EU27_2020:AM']")
+        )
+        expect(context).to_have_count(1, timeout=ANSWER_MS)
+        exposure = tab.evaluate(SHOWN_EXPOSURE)
+        [armenia] = [h for h in exposure["official_statistics"] if h["hub"] == "AM"]
+        cells = context.locator("td").all_inner_texts()
+        assert cells[:4] == ["AM", "hub", money(armenia["value_usd"]), "EU-27"]
+        assert cells[6] == f"{armenia['ratios'][0]['ratio']:.2f}×"
+        context.locator("button").click()
+        expect(tab.locator("#context-chart svg polyline.actual")).to_have_count(
+            1, timeout=ANSWER_MS
+        )
+        tab.locator("#context-card").screenshot(path=str(ARTIFACTS / "dashboard-context.png"))
+        assert errors == []
+    finally:
+        tab.close()
+
+
+def test_without_statistics_the_panels_say_how_to_load_them(page):
+    from playwright.sync_api import expect
+
+    if page.is_hidden("#entity"):  # this module's first test on its worker
+        page.goto(page.url.split("#")[0] + f"#{AURUS}")
+        page.reload()  # a new hash alone does not open the entity
+    expect(page.locator("#flows")).to_contain_text("tradetrace stats load", timeout=ANSWER_MS)
+    expect(page.locator("#context")).to_contain_text(
+        "No official statistics are loaded", timeout=ANSWER_MS
+    )

@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED_DATA
+from conftest import COMEXT, SHARED_DATA
 
 AGGREGATE = SHARED_DATA / "trade" / "aggregate"
-COMEXT = AGGREGATE / "eurostat_comext_eu_members_to_russia_and_neighbours_monthly.csv.gz"
 IMF = AGGREGATE / "imf_imts_russia_by_partner_2016_2024.csv"
 #: reporter code → its Comext label, partner code → its label
 PAIRS = {
@@ -124,6 +123,33 @@ def test_each_figure_of_a_pair_is_that_of_the_raw_file(diversion, comext, pair):
     assert year["months"] == 12 and len(year["evidence"]) == 12
 
 
+def test_a_series_month_is_the_raw_file_and_its_model(flows_db, cli_for, comext, tmp_path):
+    """``flows series``: every month's exports, and for the months after the projection,
+    recomputed from the raw file; the chart is written beside."""
+    chart = tmp_path / "de-kg.svg"
+    result = cli_for(flows_db)(
+        "flows", "series", "--reporter", "DE", "--partner", "KG", "--chart", chart, "--json"
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    values = series(comext, "DE", "KG")
+    months = {p["month"][:7]: p for p in got["months"]}
+    assert list(months) == list(values.index)
+    for month, value in values.items():
+        assert months[month]["value_usd"] == pytest.approx(value, abs=0.005)  # cents
+    after = [m for m in values.index if m >= "2022-03"]
+    for month, expected in zip(after, projection(values, after), strict=True):
+        point = months[month]
+        assert point["expected_usd"] == pytest.approx(expected, rel=1e-6)
+        assert point["expected_low_usd"] <= point["expected_high_usd"]
+    assert {months[m]["expected_usd"] for m in ("2022-01", "2022-02")} == {None}
+    assert months["2020-06"]["expected_low_usd"] is None is not months["2020-06"]["expected_usd"]
+    assert got["invasion"] == "2022-02-24" and got["row"]["ratio"] > 10
+    svg = chart.read_text()
+    assert svg.startswith("<svg") and "Invasion, 24 Feb 2022" in svg
+    assert "Germany's exports to Kyrgyzstan, monthly" in svg
+
+
 def test_the_json_has_the_documented_shape(diversion):
     assert diversion["baseline"] == {"from": "2019-01-01", "to": "2021-12-01"}
     assert diversion["after"] == {"from": "2022-03-01", "to": "2024-08-01"}
@@ -199,3 +225,55 @@ def test_the_same_on_a_copy_with_an_older_version_beside(flows_db, cli_for, tmp_
     again = json.loads(cli_for(db)("flows", "diversion", "--json").output)
     assert again["rows"] == diversion["rows"]
     assert dt.date.fromisoformat(again["after"]["to"]) == dt.date(2024, 8, 1)
+
+
+# -- the firm level: an exposure's dispatch countries in the official statistics ----------------
+
+
+AURUS = ("exposure", "ООО «АУРУС»", "--from", "2018-01-01", "--to", "2023-12-31", "--json")
+
+
+def test_an_exposure_gives_each_dispatch_country_its_diversion_ratio(
+    aurus_with_flows, cli_for, comext
+):
+    """AURUS's Korean goods came via Armenia: the EU-27's exports to Armenia after the
+    invasion, against the pre-war trend, are the diversion command's row and the raw file's."""
+    run = cli_for(aurus_with_flows)
+    x = json.loads(run(*AURUS).output)
+    routes = {r["dispatch"] for r in x["transshipment"]}
+    assert {h["hub"] for h in x["official_statistics"]} == routes
+    armenia = next(h for h in x["official_statistics"] if h["hub"] == "AM")
+    assert armenia["watch_list"] and armenia["origins"] == ["KR"]
+    assert armenia["value_usd"] == pytest.approx(
+        sum(r["value_usd"] for r in x["transshipment"] if r["dispatch"] == "AM"), abs=0.01
+    )
+    [eu27] = armenia["ratios"]  # Korea does not report to Eurostat
+    assert (eu27["reporter"], eu27["basis"]) == ("EU27_2020", "eu27")
+    flows = json.loads(run("flows", "diversion", "--partners", "AM", "--json").output)
+    row = next(r for r in flows["rows"] if r["reporter"] == "EU27_2020")
+    assert {k: eu27[k] for k in ("ratio", "excess_usd", "evidence")} == {
+        k: row[k] for k in ("ratio", "excess_usd", "evidence")
+    }
+    values = series(comext, "EU27_2020", "AM")
+    after = [m for m in values.index if m >= "2022-03"]
+    assert eu27["ratio"] == pytest.approx(
+        values[after].sum() / projection(values, after).sum(), abs=5e-4
+    )
+    assert eu27["after"] == {"from": "2022-03-01", "to": "2024-08-01"}
+
+
+def test_the_report_shows_the_context_and_its_chart(aurus_with_flows, aurus_db, cli_for, tmp_path):
+    args = ("report", "ООО «АУРУС»", "--from", "2018-01-01", "--to", "2023-12-31")
+    html, md, bare = tmp_path / "r.html", tmp_path / "r.md", tmp_path / "bare.md"
+    assert cli_for(aurus_with_flows)(*args, "--out", html).exit_code == 0
+    assert cli_for(aurus_with_flows)(*args, "--format", "md", "--out", md).exit_code == 0
+    page = html.read_text()
+    section = page[page.index('<section id="statistics">') :]
+    section = section[: section.index("</section>")]
+    assert "Armenia" in section and "EU-27" in section and "×" in section
+    assert 'class="chart chart-flows-AM"' in section and "Invasion, 24 Feb 2022" in section
+    text = md.read_text()
+    assert "## Context from official statistics" in text
+    assert "| Armenia ⚑ |" in text and "| EU-27 |" in text
+    assert cli_for(aurus_db)(*args, "--format", "md", "--out", bare).exit_code == 0
+    assert "No official statistics are loaded." in bare.read_text()

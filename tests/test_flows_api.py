@@ -1,4 +1,5 @@
-"""The REST API's ``/flows/diversion`` and ``/flows/mirror`` answer what the CLI prints."""
+"""The REST API's ``/flows/diversion``, ``/flows/series`` and ``/flows/mirror`` answer what
+the CLI prints."""
 
 from __future__ import annotations
 
@@ -43,6 +44,13 @@ def test_diversion_answers_what_the_cli_prints(client, flows_db, cli_for):
     }  # fmt: skip
 
 
+def test_series_answers_what_the_cli_prints(client, flows_db, cli_for):
+    printed = cli_for(flows_db)("flows", "series", "--reporter", "DE", "--partner", "KG", "--json")
+    answer = client.get("/flows/series", params={"reporter": "DE", "partner": "kg"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == json.loads(printed.output)
+
+
 def test_mirror_answers_what_the_cli_prints(client, flows_db, cli_for):
     printed = cli_for(flows_db)("flows", "mirror", "--country", "RU", "--by", "year", "--json")
     answer = client.get("/flows/mirror", params={"country": "ru", "by": "year"})
@@ -56,6 +64,7 @@ def test_mirror_answers_what_the_cli_prints(client, flows_db, cli_for):
         ("/flows/diversion", {"baseline": "2019"}),
         ("/flows/diversion", {"after": "2022-13:"}),
         ("/flows/mirror", {"by": "month"}),
+        ("/flows/series", {"reporter": "DE", "partner": "XX"}),
     ],
 )
 def test_bad_parameters_are_one_line_400s(client, path, params):

@@ -184,6 +184,7 @@ EXPOSURE_OBJECTS = {
         "by_dispatch_country", "by_supplier", "by_category", "events", "transshipment", "chpl",
         "country_groups", "concentration", "continued_after_designation",
         "listed_counterparties", "categories", "sources", "synthetic", "findings",
+        "official_statistics",
     ),
     "target": ("entity_id", "name", "aliases", "listings", "country", "identifiers"),
     "target.aliases[]": ("name", "script"),
@@ -234,6 +235,12 @@ EXPOSURE_OBJECTS = {
     ),
     "sources[]": ("file", "synthetic", "lines", "aggregate_rows"),
     "findings[]": ("id", "text", "value_usd", "evidence"),
+    "official_statistics[]": ("hub", "watch_list", "value_usd", "origins", "ratios"),
+    "official_statistics[].ratios[]": (
+        "reporter", "basis", "ratio", "baseline_usd_per_month", "after_usd_per_month",
+        "excess_usd", "excess_low_usd", "excess_high_usd", "after", "evidence", "reporter_name",
+    ),
+    "official_statistics[].ratios[].after": ("from", "to"),
 }  # fmt: skip
 
 

@@ -1279,6 +1279,7 @@ def flows_diversion(
     """Exports to Russia's neighbours against their seasonal-and-trend baseline."""
     from tradetrace.analyse.diversion import diversion, parse_window
     from tradetrace.formatting import money_compact as money
+    from tradetrace.formatting import ratio
 
     codes = [c.strip().upper() for c in partners.split(",") if c.strip()]
     chosen = [c.strip() for c in reporters.split(",") if c.strip()] if reporters else None
@@ -1294,14 +1295,82 @@ def flows_diversion(
         {"reporter": r.reporter, "partner": r.partner,
          "baseline/month": money(r.baseline_usd_per_month),
          "after/month": money(r.after_usd_per_month),
-         "ratio": "" if r.ratio is None else f"{r.ratio:.2f}",
-         "excess": money(r.excess_usd), "low": money(r.excess_low_usd),
+         "ratio": ratio(r.ratio), "excess": money(r.excess_usd), "low": money(r.excess_low_usd),
          "high": money(r.excess_high_usd)}
         for r in result.rows
     ]  # fmt: skip
     print_table(f"Diversion: baseline {baseline}, after {after} (largest excess first)", rows[:40])
     for finding in result.findings[:15]:
         out.print(f"• {finding.text}", markup=False, highlight=False)
+
+
+@flows_app.command("series")
+def flows_series(
+    reporter: Annotated[str, typer.Option(help="Reporter: ISO2, or an aggregate (EU27_2020).")],
+    partner: Annotated[str, typer.Option(help="Destination, ISO2.")],
+    baseline: Annotated[
+        str, typer.Option(help="Months the pre-war pattern is fitted on: YYYY-MM:YYYY-MM.")
+    ] = "2019-01:2021-12",
+    after: Annotated[
+        str, typer.Option(help="Months compared with its projection: YYYY-MM:[YYYY-MM].")
+    ] = "2022-03:",
+    chart: Annotated[
+        Path | None,
+        typer.Option(help="Write the chart (exports, model, invasion line): .svg or .png."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """One reporter–partner pair month by month, against its seasonal-and-trend baseline."""
+    from tradetrace.analyse.diversion import parse_window, series
+    from tradetrace.errors import InputError
+    from tradetrace.formatting import money, ratio
+
+    if chart is not None and chart.suffix.lower() not in {".svg", ".png"}:
+        raise InputError(f"--chart: {chart} must end in .svg or .png")
+    with _store(read_only=True) as store:
+        result = series(
+            store, reporter.strip(), partner.strip().upper(),
+            parse_window(baseline, "--baseline"), parse_window(after, "--after"),
+        )  # fmt: skip
+    if chart is not None:
+        _write_flow_chart(result, chart)
+    if as_json:
+        print_json(result.to_json())
+        return
+    rows = [
+        {"month": f"{p.month:%Y-%m}", "exports": money(p.value_usd),
+         "model": money(p.expected_usd), "low": money(p.expected_low_usd),
+         "high": money(p.expected_high_usd)}
+        for p in result.months
+    ]  # fmt: skip
+    print_table(f"{result.reporter} → {result.partner}, monthly (USD)", rows)
+    if result.row is not None:
+        r = result.row
+        out.print(
+            f"{result.after.from_:%Y-%m} to {result.after.to:%Y-%m}: {ratio(r.ratio)} the "
+            f"projection; excess {money(r.excess_usd)} "
+            f"(90% band {money(r.excess_low_usd)} to {money(r.excess_high_usd)})",
+            markup=False,
+            highlight=False,
+        )
+    if chart is not None:
+        err.print(f"wrote {chart} ({chart.stat().st_size:,} bytes)", markup=False, highlight=False)
+
+
+def _write_flow_chart(result, path: Path) -> None:
+    """The pair's chart as SVG (as the report inlines it) or PNG, written atomically."""
+    import vl_convert
+
+    from tradetrace.reference.sources import atomic_write
+    from tradetrace.report.charts import CONFIG, flow_chart, to_svg
+
+    chart = flow_chart(result)
+    if path.suffix.lower() == ".svg":
+        data = to_svg(chart, "flows").encode()
+    else:
+        spec = chart.configure(**CONFIG).to_dict()
+        data = vl_convert.vegalite_to_png(spec, scale=2, allowed_base_urls=[])
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 @flows_app.command("mirror")
@@ -1315,6 +1384,7 @@ def flows_mirror(
     """What partners report exporting to a country, beside what it reports importing."""
     from tradetrace.analyse.mirror import mirror
     from tradetrace.formatting import money_compact as money
+    from tradetrace.formatting import ratio
 
     with _store(read_only=True) as store:
         result = mirror(store, country.strip().upper(), [b.strip() for b in by.split(",")])
@@ -1325,7 +1395,7 @@ def flows_mirror(
         {"partner": r.partner or "all", "year": r.year or "all",
          "partners' exports": money(r.partner_exports_usd),
          f"{result.country} imports": money(r.country_imports_usd),
-         "gap": money(r.gap_usd), "ratio": "" if r.ratio is None else f"{r.ratio:.2f}",
+         "gap": money(r.gap_usd), "ratio": ratio(r.ratio),
          "notes": "; ".join(r.notes)}
         for r in result.rows
     ]  # fmt: skip

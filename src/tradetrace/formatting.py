@@ -44,6 +44,7 @@ __all__ = [
     "money_compact",
     "period_text",
     "plural",
+    "ratio",
     "share",
     "share_words",
     "whole_dollar_grid",
@@ -139,6 +140,11 @@ def share(value: float | None) -> str:
 def share_words(value: float) -> str:
     """``46%`` for a sentence; "less than 1%" for a sliver."""
     return f"{value * 100:.0f}%" if value >= 0.005 else "less than 1%"
+
+
+def ratio(value: float | None) -> str:
+    """``12.98×``: one figure over another (a diversion ratio); a dash when undefined."""
+    return DASH if value is None else f"{value:,.2f}×"
 
 
 def hhi(value: float | None) -> str:

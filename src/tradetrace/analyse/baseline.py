@@ -14,7 +14,8 @@ smearing factor (the mean of exp(residual)), which turns a log-scale fit back in
 The uncertainty band comes from a residual bootstrap (:data:`DRAWS` draws, a fixed seed,
 so a figure never changes between runs): each draw refits the model on the fitted values
 plus resampled residuals and projects the after months with resampled noise; the band is
-the 5th to 95th percentile of the projected totals (a 90% interval). It covers the noise
+the 5th to 95th percentile of the projected totals (a 90% interval; each month's band,
+drawn in the charts, is the same percentiles of that month's draws). It covers the noise
 and the fit's uncertainty; it does not cover the model being wrong (2020's Covid dip
 bends the trend; a change of trend the baseline never saw is not in it).
 """
@@ -49,6 +50,8 @@ class Projection:
     values: np.ndarray  # per month, in the series' unit
     total_low: float  # 5th percentile of the projected total
     total_high: float  # 95th percentile
+    low: np.ndarray  # per month, 5th percentile
+    high: np.ndarray  # per month, 95th percentile
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,12 @@ class Fit:
         y = fitted + self.residuals[rng.integers(0, n, (DRAWS, n))]
         betas = y @ np.linalg.pinv(self.design).T
         noise = self.residuals[rng.integers(0, n, (DRAWS, len(months)))]
-        totals = np.sum(np.exp(betas @ x.T + noise) - 1.0, axis=1)
-        low, high = np.percentile(totals, [5, 95])
-        return Projection(list(months), np.maximum(point, 0.0), float(low), float(high))
+        draws = np.maximum(np.exp(betas @ x.T + noise) - 1.0, 0.0)
+        low, high = np.percentile(draws.sum(axis=1), [5, 95])
+        monthly_low, monthly_high = np.percentile(draws, [5, 95], axis=0)
+        return Projection(
+            list(months), np.maximum(point, 0.0), float(low), float(high), monthly_low, monthly_high
+        )
 
     def in_sample(self) -> np.ndarray:
         """The model's values for the baseline months themselves."""

@@ -14,6 +14,10 @@ against what was exported:
 The series are read from ``trade_flows`` (``tradetrace stats load``) with one Ibis
 expression, so DuckDB and Spark give the same rows; the fit runs on the few hundred
 numbers per pair in Python. Findings are worded as the exposure findings are.
+
+:func:`series` gives one pair month by month (exports, the model's values and band) for
+the charts; :func:`hub_context` gives the firm-level exposure the ratios of the hubs its
+goods were dispatched from.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import ibis
 from pydantic import Field
 
-from tradetrace.analyse.baseline import fit
+from tradetrace.analyse.baseline import Fit, Projection, fit
 from tradetrace.errors import InputError
 from tradetrace.formatting import country_label, money_compact
 from tradetrace.result import Result
@@ -34,16 +39,31 @@ from tradetrace.stats.load import current_flows
 from tradetrace.store import Store
 
 __all__ = [
+    "AFTER_INVASION",
+    "AGGREGATE_NAMES",
+    "EU27",
+    "INVASION_DAY",
+    "PRE_WAR",
     "DiversionResult",
     "DiversionRow",
     "FlowFinding",
+    "FlowSeries",
+    "MonthPoint",
     "Window",
     "YearRatio",
-    "AGGREGATE_NAMES",
     "diversion",
     "parse_window",
     "place",
+    "series",
 ]
+
+#: The windows used when none is given (the CLI's and the API's defaults, the exposure's
+#: context, the dashboard): three pre-war years, and every month from the first full one
+#: after the invasion (``None``: up to the latest loaded).
+PRE_WAR: tuple[dt.date, dt.date | None] = (dt.date(2019, 1, 1), dt.date(2021, 12, 1))
+AFTER_INVASION: tuple[dt.date, dt.date | None] = (dt.date(2022, 3, 1), None)
+#: The line the charts draw.
+INVASION_DAY = dt.date(2022, 2, 24)
 
 #: A finding is written for a pair whose exports after were at least this many times the
 #: projection, whose excess is above zero across its whole band, and whose year's excess
@@ -91,6 +111,11 @@ class DiversionRow(Result):
     evidence: list[str] = Field(
         description="the `trade_flows` rows of the window after, as `file#row`"
     )
+    reporter_name: str = Field(description="the reporter in words (Germany, EU-27)")
+    partner_name: str = Field(description="the partner in words")
+    aggregate: bool = Field(
+        description="the reporter is a group of countries (EU27_2020, EA20 …), not a country"
+    )
 
 
 class FlowFinding(Result):
@@ -114,6 +139,38 @@ class DiversionResult(Result):
     findings: list[FlowFinding] = Field(description="pairs whose exports clearly rose")
 
 
+class MonthPoint(Result):
+    """One month of a pair: what was exported, and what the pre-war pattern gives."""
+
+    month: dt.date = Field(description="the month (its first day)")
+    value_usd: float = Field(description="exports in the month, USD")
+    expected_usd: float | None = Field(
+        description="the model's value: fitted for a baseline month, projected for a month "
+        "after; null for a month in neither window"
+    )
+    expected_low_usd: float | None = Field(
+        description="5th percentile of the projection (months after only)"
+    )
+    expected_high_usd: float | None = Field(
+        description="95th percentile of the projection (months after only)"
+    )
+    evidence: list[str] = Field(description="the month's `trade_flows` rows, as `file#row`")
+
+
+class FlowSeries(Result):
+    """``tradetrace flows series --json``: one pair month by month, for its chart."""
+
+    reporter: str = Field(description="ISO2, or an aggregate's code (EU27_2020 …)")
+    partner: str = Field(description="ISO2 of the destination")
+    baseline: Window = Field(description="the months the pattern is fitted on")
+    after: Window = Field(description="the months compared with its projection")
+    invasion: dt.date = Field(description="the day the charts mark: 2022-02-24")
+    row: DiversionRow | None = Field(
+        description="the pair's diversion row; null when its baseline is too short to fit"
+    )
+    months: list[MonthPoint] = Field(description="every month loaded, oldest first")
+
+
 def parse_window(text: str, option: str) -> tuple[dt.date, dt.date | None]:
     """``2019-01:2021-12`` or ``2022-03:`` (open end) → first days of the two months."""
     start, sep, end = text.partition(":")
@@ -133,13 +190,19 @@ def parse_window(text: str, option: str) -> tuple[dt.date, dt.date | None]:
     return first, last
 
 
+#: Eurostat's code of the EU-27 (from 2020) as a reporter.
+EU27 = "EU27_2020"
 #: How the sentences name the aggregates a finding may be about.
-AGGREGATE_NAMES = {"EU27_2020": "the EU-27"}
+AGGREGATE_NAMES = {EU27: "the EU-27"}
 
 
-def place(code: str) -> str:
-    """A reporter or partner in words: the country's name, or the aggregate's."""
-    return country_label(code) if is_country(code) else AGGREGATE_NAMES.get(code, code)
+def place(code: str, article: bool = True) -> str:
+    """A reporter or partner in words: the country's name, or the aggregate's ("the EU-27"
+    in a sentence, "EU-27" in a table cell: ``article=False``)."""
+    if is_country(code):
+        return country_label(code)
+    name = AGGREGATE_NAMES.get(code, code)
+    return name if article else name.removeprefix("the ")
 
 
 def diversion(
@@ -152,6 +215,57 @@ def diversion(
     """Each reporter's monthly exports to each of ``partners``, against its projection."""
     if baseline[1] is None:
         raise InputError("--baseline: give its last month (YYYY-MM:YYYY-MM)")
+    pairs, last_month = _monthly(store, partners, reporters)
+    end = after[1] or last_month
+    found = [
+        fitted.row()
+        for (reporter, partner), months in sorted(pairs.items())
+        if (fitted := _fit_pair(reporter, partner, months, baseline, (after[0], end))) is not None
+    ]
+    found.sort(key=lambda r: (-r.excess_usd, r.reporter, r.partner))
+    return DiversionResult(
+        baseline=Window(from_=baseline[0], to=baseline[1]),
+        after=Window(from_=after[0], to=end),
+        rows=found,
+        findings=_findings(found, baseline),
+    )
+
+
+def series(
+    store: Store,
+    reporter: str,
+    partner: str,
+    baseline: tuple[dt.date, dt.date | None] = PRE_WAR,
+    after: tuple[dt.date, dt.date | None] = AFTER_INVASION,
+) -> FlowSeries:
+    """One pair month by month: exports, and the model's values and band where it has them."""
+    if baseline[1] is None:
+        raise InputError("--baseline: give its last month (YYYY-MM:YYYY-MM)")
+    pairs, last_month = _monthly(store, [partner], [reporter])
+    months = pairs.get((reporter, partner))
+    if not months:
+        raise InputError(
+            f"no monthly exports from {reporter} to {partner} in trade_flows "
+            "(`tradetrace stats` lists what is loaded)"
+        )
+    end = after[1] or last_month
+    fitted = _fit_pair(reporter, partner, months, baseline, (after[0], end))
+    return FlowSeries(
+        reporter=reporter,
+        partner=partner,
+        baseline=Window(from_=baseline[0], to=baseline[1]),
+        after=Window(from_=after[0], to=end),
+        invasion=INVASION_DAY,
+        row=fitted.row() if fitted else None,
+        months=fitted.points() if fitted else [_point(m, None) for m in months],
+    )
+
+
+def _monthly(
+    store: Store, partners: Sequence[str], reporters: Sequence[str] | None
+) -> tuple[dict[tuple[str, str], list[dict]], dt.date | None]:
+    """Each pair's months (oldest first, with their rows as evidence), and the last month
+    loaded for any of them: one query, the same on every engine."""
     f = current_flows(store)
     f = f.filter(
         (f.flow == "export") & (f.frequency == "month") & (f.product_level == "total")
@@ -165,62 +279,91 @@ def diversion(
             evidence=(f.source_file + ibis.literal("#") + f.source_row.cast("string")).collect(),
         )
     ).to_pylist()
-    series: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for row in rows:
-        series[(row["reporter"], row["partner"])].append(row)
-    last_month = max((r["period_start"] for r in rows), default=None)
-    end = after[1] or last_month
-    found = [
-        r
-        for (reporter, partner), months in sorted(series.items())
-        if (r := _pair(reporter, partner, months, baseline, (after[0], end))) is not None
-    ]
-    found.sort(key=lambda r: (-r.excess_usd, r.reporter, r.partner))
-    return DiversionResult(
-        baseline=Window(from_=baseline[0], to=baseline[1]),
-        after=Window(from_=after[0], to=end),
-        rows=found,
-        findings=_findings(found, baseline),
+    pairs: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: r["period_start"]):
+        pairs[(row["reporter"], row["partner"])].append(row)
+    return pairs, max((r["period_start"] for r in rows), default=None)
+
+
+@dataclass(frozen=True)
+class _FittedPair:
+    """One pair's months split by window, its baseline model and its projection."""
+
+    reporter: str
+    partner: str
+    months: list[dict]
+    before: list[dict]
+    later: list[dict]
+    model: Fit
+    projection: Projection
+
+    def row(self) -> DiversionRow:
+        projection, later = self.projection, self.later
+        actual = sum(m["value_usd"] for m in later)
+        expected = float(projection.values.sum())
+        n = len(later)
+        by_year: dict[int, _Year] = defaultdict(_Year)
+        for m, value in zip(self.before, self.model.in_sample(), strict=True):
+            by_year[m["period_start"].year].add(m, float(value))
+        for m, value in zip(later, projection.values, strict=True):
+            by_year[m["period_start"].year].add(m, float(value))
+        return DiversionRow(
+            reporter=self.reporter,
+            partner=self.partner,
+            baseline_usd_per_month=round(expected / n, 2),
+            after_usd_per_month=round(actual / n, 2),
+            ratio=round(actual / expected, 3) if expected > 0 else None,
+            excess_usd=round(actual - expected, 2),
+            excess_low_usd=round(actual - projection.total_high, 2),
+            excess_high_usd=round(actual - projection.total_low, 2),
+            baseline_months=len(self.before),
+            after_months=n,
+            by_year=[y.result(year) for year, y in sorted(by_year.items())],
+            evidence=sorted(e for m in later for e in m["evidence"]),
+            reporter_name=place(self.reporter, article=False),
+            partner_name=place(self.partner, article=False),
+            aggregate=not is_country(self.reporter),
+        )
+
+    def points(self) -> list[MonthPoint]:
+        """Every month, with the model's value where a window has one."""
+        model: dict[dt.date, tuple[float, float | None, float | None]] = {
+            m["period_start"]: (float(v), None, None)
+            for m, v in zip(self.before, self.model.in_sample(), strict=True)
+        }
+        p = self.projection
+        for m, v, lo, hi in zip(self.later, p.values, p.low, p.high, strict=True):
+            model[m["period_start"]] = (float(v), float(lo), float(hi))
+        return [_point(m, model.get(m["period_start"])) for m in self.months]
+
+
+def _point(month: dict, model: tuple[float, float | None, float | None] | None) -> MonthPoint:
+    value, low, high = model or (None, None, None)
+    return MonthPoint(
+        month=month["period_start"],
+        value_usd=round(month["value_usd"], 2),
+        expected_usd=None if value is None else round(value, 2),
+        expected_low_usd=None if low is None else round(low, 2),
+        expected_high_usd=None if high is None else round(high, 2),
+        evidence=sorted(month["evidence"]),
     )
 
 
-def _pair(
+def _fit_pair(
     reporter: str,
     partner: str,
     months: list[dict],
     baseline: tuple[dt.date, dt.date | None],
     after: tuple[dt.date, dt.date | None],
-) -> DiversionRow | None:
-    """One pair's row; None when its baseline is too short to fit or nothing is after."""
-    months = sorted(months, key=lambda r: r["period_start"])
+) -> _FittedPair | None:
+    """One pair fitted; None when its baseline is too short to fit or nothing is after."""
     before = [m for m in months if baseline[0] <= m["period_start"] <= (baseline[1] or dt.date.max)]
     later = [m for m in months if after[0] <= m["period_start"] <= (after[1] or dt.date.max)]
     model = fit([m["period_start"] for m in before], [m["value_usd"] for m in before])
     if model is None or not later:
         return None
     projection = model.project([m["period_start"] for m in later])
-    actual = sum(m["value_usd"] for m in later)
-    expected = float(projection.values.sum())
-    n = len(later)
-    by_year: dict[int, _Year] = defaultdict(_Year)
-    for m, value in zip(before, model.in_sample(), strict=True):
-        by_year[m["period_start"].year].add(m, float(value))
-    for m, value in zip(later, projection.values, strict=True):
-        by_year[m["period_start"].year].add(m, float(value))
-    return DiversionRow(
-        reporter=reporter,
-        partner=partner,
-        baseline_usd_per_month=round(expected / n, 2),
-        after_usd_per_month=round(actual / n, 2),
-        ratio=round(actual / expected, 3) if expected > 0 else None,
-        excess_usd=round(actual - expected, 2),
-        excess_low_usd=round(actual - projection.total_high, 2),
-        excess_high_usd=round(actual - projection.total_low, 2),
-        baseline_months=len(before),
-        after_months=n,
-        by_year=[y.result(year) for year, y in sorted(by_year.items())],
-        evidence=sorted(e for m in later for e in m["evidence"]),
-    )
+    return _FittedPair(reporter, partner, months, before, later, model, projection)
 
 
 class _Year:

@@ -33,6 +33,14 @@ from tradetrace.analyse.breakdowns import (
     usd,
 )
 from tradetrace.analyse.categories import CategoryMap, load_category_map
+from tradetrace.analyse.diversion import (
+    AFTER_INVASION,
+    EU27,
+    PRE_WAR,
+    DiversionRow,
+    Window,
+    diversion,
+)
 from tradetrace.analyse.findings import findings
 from tradetrace.analyse.results import (
     ChplRow,
@@ -44,6 +52,8 @@ from tradetrace.analyse.results import (
     EventOriginRow,
     EventResult,
     ExposureResult,
+    HubRatio,
+    HubStatistics,
     ListedCounterparty,
     Period,
     SourceFile,
@@ -63,6 +73,7 @@ from tradetrace.reference.unit_values import (
 )
 from tradetrace.roles import IMPORTER, Role, role
 from tradetrace.store import Store
+from tradetrace.store.catalogue import TRADE_FLOWS
 
 __all__ = ["INVASION", "Event", "ExposureOptions", "exposure", "options_from", "parse_event"]
 
@@ -198,7 +209,7 @@ class _Exposure:
             by_supplier=suppliers,
             by_category=trade.by_category(t),
             events=[self.event(e) for e in self.events()],
-            transshipment=self.transshipment(),
+            transshipment=(routes := self.transshipment()),
             chpl=self.chpl(),
             country_groups=self.country_groups(),
             concentration=Concentration(
@@ -213,6 +224,7 @@ class _Exposure:
             sources=sources,
             synthetic=any(source.synthetic for source in sources),
             findings=[],
+            official_statistics=self.official_statistics(routes),
         )
         return facts.model_copy(update={"findings": findings(facts, trade)})
 
@@ -277,6 +289,34 @@ class _Exposure:
                 share=self.trade.share(r["value_usd"]),
             )
             for r in self.trade.rows(grouped)
+        ]
+
+    def official_statistics(self, routes: list[TransshipmentRow]) -> list[HubStatistics]:
+        """Each dispatch country of the routes, with the EU-27's diversion ratio to it and
+        that of each origin that reports to Comext (docs/stats.md): whether the country's
+        role as a hub shows in the national figures, not only in this target's."""
+        if not routes or not self.store.has_table(TRADE_FLOWS):
+            return []
+        hubs: dict[str, list[TransshipmentRow]] = {}
+        for route in routes:  # largest first, so are the hubs and their origins
+            hubs.setdefault(route.dispatch, []).append(route)
+        origins = sorted({r.origin for r in routes})
+        found = diversion(self.store, sorted(hubs), PRE_WAR, AFTER_INVASION, [EU27, *origins])
+        rows = {(r.reporter, r.partner): r for r in found.rows}
+        return [
+            HubStatistics(
+                hub=hub,
+                watch_list=hub in HUBS,
+                value_usd=round(sum(r.value_usd for r in through), 2),
+                origins=list(dict.fromkeys(r.origin for r in through)),
+                ratios=[
+                    _hub_ratio(rows[(reporter, hub)], basis, found.after)
+                    for reporter, basis in [(EU27, "eu27")]
+                    + [(r.origin, "origin") for r in through]
+                    if (reporter, hub) in rows
+                ],
+            )
+            for hub, through in hubs.items()
         ]
 
     def chpl(self) -> list[ChplRow]:
@@ -377,6 +417,23 @@ class _Exposure:
                     )
                 )
         return rows
+
+
+def _hub_ratio(row: DiversionRow, basis: str, after: Window) -> HubRatio:
+    """The part of a diversion row the exposure carries (the whole row: `flows diversion`)."""
+    return HubRatio(
+        reporter=row.reporter,
+        basis=basis,
+        ratio=row.ratio,
+        baseline_usd_per_month=row.baseline_usd_per_month,
+        after_usd_per_month=row.after_usd_per_month,
+        excess_usd=row.excess_usd,
+        excess_low_usd=row.excess_low_usd,
+        excess_high_usd=row.excess_high_usd,
+        after=after,
+        evidence=row.evidence,
+        reporter_name=row.reporter_name,
+    )
 
 
 def _brief(row: CounterpartyRow) -> CounterpartyBrief:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pydantic import Field
 
+from tradetrace.analyse.diversion import Window
 from tradetrace.resolve.records import EntityRecord
 from tradetrace.result import Redirected, Result
 from tradetrace.roles import RoleName
@@ -39,6 +40,8 @@ __all__ = [
     "EventResult",
     "ExposureResult",
     "Finding",
+    "HubRatio",
+    "HubStatistics",
     "ListedCounterparty",
     "Listing",
     "ListingBrief",
@@ -204,6 +207,39 @@ class TransshipmentRow(Result):
     share: float = _share("the total")
 
 
+class HubRatio(Result):
+    """A reporter's exports to a hub since the invasion, against the pre-war projection
+    (``tradetrace flows diversion`` with its default windows; docs/stats.md)."""
+
+    reporter: str = Field(description="ISO2 of the reporter, or EU27_2020 for the EU-27")
+    basis: str = Field(
+        description="why this reporter: `eu27` (every hub) or `origin` (goods of that origin "
+        "were dispatched from the hub)"
+    )
+    ratio: float | None = Field(description="exports after over the projection")
+    baseline_usd_per_month: float = Field(description="the projection's monthly mean, USD")
+    after_usd_per_month: float = Field(description="exports' monthly mean, USD")
+    excess_usd: float = Field(description="exports less projection over the months after")
+    excess_low_usd: float = Field(description="5th percentile of the excess")
+    excess_high_usd: float = Field(description="95th percentile of the excess")
+    after: Window = Field(description="the months compared: from March 2022 to the latest")
+    evidence: list[str] = Field(description="the `trade_flows` rows compared, as `file#row`")
+    reporter_name: str = Field(description="the reporter in words (Germany, EU-27)")
+
+
+class HubStatistics(Result):
+    """A country the target's goods were dispatched from, other than their origin, with
+    what official statistics say of exports to it."""
+
+    hub: str = Field(description="ISO2 country of dispatch")
+    watch_list: bool = Field(description="on the transshipment watch list")
+    value_usd: float = _money("the target's value dispatched from it, origin elsewhere")
+    origins: list[str] = Field(description="the goods' origins on those routes, largest first")
+    ratios: list[HubRatio] = Field(
+        description="the EU-27's, then each origin's that reports; empty: not covered"
+    )
+
+
 class ChplRow(Result):
     tier: str = Field(description="Common High Priority List tier")
     hs6: str = Field(description="HS6 code")
@@ -302,6 +338,11 @@ class ExposureResult(Result):
     sources: list[SourceFile] = Field(description="the files behind the figures")
     synthetic: bool = Field(description="any file behind the figures is SYNTHETIC")
     findings: list[Finding] = Field(description="the exposure in sentences, with evidence")
+    official_statistics: list[HubStatistics] = Field(
+        default_factory=list,
+        description="per dispatch country of the transshipment routes, its diversion ratios "
+        "from `trade_flows`; empty when no statistics are loaded",
+    )
 
 
 class EntityMatch(Result):

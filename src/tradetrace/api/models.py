@@ -58,6 +58,9 @@ class Summary(Open):
     synthetic: bool = Field(description="any loaded file is SYNTHETIC sample data")
     entities: int
     matched_entities: int
+    trade_flows: int = Field(
+        default=0, description="rows of official statistics loaded (`tradetrace stats load`)"
+    )
 
 
 class ScreenResult(Result):

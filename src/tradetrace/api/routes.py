@@ -34,7 +34,13 @@ from pydantic import BaseModel, BeforeValidator, Field
 from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.analyse.alerts import alerts as alerts_of
-from tradetrace.analyse.diversion import DiversionResult, diversion, parse_window
+from tradetrace.analyse.diversion import (
+    DiversionResult,
+    FlowSeries,
+    diversion,
+    parse_window,
+    series,
+)
 from tradetrace.analyse.mirror import MirrorResult, mirror
 from tradetrace.analyse.results import EntityDetail, ExposureResult
 from tradetrace.analyse.target import entity_detail
@@ -55,6 +61,7 @@ from tradetrace.errors import InputError, TradetraceError
 from tradetrace.resolve.records import EntityHit
 from tradetrace.resolve.redirects import successor
 from tradetrace.roles import RoleName
+from tradetrace.store.catalogue import TRADE_FLOWS
 
 if TYPE_CHECKING:
     from tradetrace.screen.match import ListIndex
@@ -155,6 +162,7 @@ def summary(request: Request) -> Response:
         result = {**counts, "synthetic": bool(counts["synthetic_files"])}
         result["entities"] = store.count("entities") if store.has_table("entities") else 0
         result["matched_entities"] = _matched(store)
+        result["trade_flows"] = store.count(TRADE_FLOWS) if store.has_table(TRADE_FLOWS) else 0
         return _json_response(_json(result))
 
 
@@ -644,6 +652,14 @@ WindowQuery = Annotated[
     str,
     Query(max_length=40, pattern=f"^{_MONTH}:{_MONTH}$", description="months: YYYY-MM:YYYY-MM"),
 ]
+AfterQuery = Annotated[
+    str,
+    Query(
+        max_length=40,
+        pattern=f"^{_MONTH}:({_MONTH})?$",
+        description="months: YYYY-MM:[YYYY-MM] (open: the latest)",
+    ),
+]
 
 
 def _codes(text: str | None) -> list[str] | None:
@@ -660,14 +676,7 @@ def flows_diversion(
     request: Request,
     partners: Partners = "KZ,KG,AM,GE,UZ",
     baseline: WindowQuery = "2019-01:2021-12",
-    after: Annotated[
-        str,
-        Query(
-            max_length=40,
-            pattern=f"^{_MONTH}:({_MONTH})?$",
-            description="months: YYYY-MM:[YYYY-MM] (open: the latest)",
-        ),
-    ] = "2022-03:",
+    after: AfterQuery = "2022-03:",
     reporters: Annotated[
         str | None,
         Query(
@@ -682,6 +691,34 @@ def flows_diversion(
     windows = parse_window(baseline, "baseline"), parse_window(after, "after")
     with _pool(request).store() as store:
         result = diversion(store, _codes(partners) or [], *windows, _codes(reporters))
+    return _json_response(_json(result.to_json()))
+
+
+@router.get(
+    "/flows/series",
+    tags=["statistics"],
+    response_model=FlowSeries,
+    responses=errors(*DATA_ERRORS),
+)
+def flows_series(
+    request: Request,
+    reporter: Annotated[
+        str,
+        Query(
+            max_length=40,
+            pattern=r"^[A-Za-z0-9_]+$",
+            description="the reporter: ISO2, or an aggregate's code (EU27_2020)",
+        ),
+    ],
+    partner: Annotated[str, Query(pattern="^[A-Za-z]{2}$", description="destination, ISO2")],
+    baseline: WindowQuery = "2019-01:2021-12",
+    after: AfterQuery = "2022-03:",
+) -> Response:
+    """One pair month by month against its trend-and-season baseline, for its chart: the
+    JSON of ``tradetrace flows series --json`` (docs/stats.md)."""
+    windows = parse_window(baseline, "baseline"), parse_window(after, "after")
+    with _pool(request).store() as store:
+        result = series(store, reporter, partner.upper(), *windows)
     return _json_response(_json(result.to_json()))
 
 

@@ -17,11 +17,12 @@ from typing import Any, Literal
 import altair as alt
 import vl_convert
 
+from tradetrace.analyse.diversion import FlowSeries, place
 from tradetrace.formatting import money_compact
 from tradetrace.report.colours import Palette
 from tradetrace.report.labels import event_short
 
-__all__ = ["render_charts", "to_svg"]
+__all__ = ["flow_chart", "render_charts", "to_svg"]
 
 WIDTH = 760
 # DejaVu Sans comes first: `make system` installs it, so vl-convert lays the text out with
@@ -37,7 +38,9 @@ BAR = "#4a6fa5"
 SEVERAL = "Several origins"
 SEVERAL_HUE = "#6e7781"
 MAX_BARS = 15
-USD_AXIS = "$,.3~s"  # $2.5M, $10M: short enough for an axis, exact figures are in the tables
+# $2.5M, $10M: short enough for an axis, exact figures are in the tables; SI's G is a
+# billion in money, as the sentences write it ($1.6B)
+USD_AXIS = alt.Axis(labelExpr="replace(format(datum.value, '$,.3~s'), 'G', 'B')")
 CONFIG: dict[str, Any] = {
     "font": FONT,
     "background": "white",
@@ -67,6 +70,7 @@ def render_charts(ctx: dict) -> dict[str, str]:
         "categories": category_chart,
     }
     charts = {name: build(ctx) for name, build in builders.items()}
+    charts |= {f"flows-{s.partner}": flow_chart(s) for s in ctx.get("flow_series", [])}
     return {name: to_svg(chart, name) for name, chart in charts.items() if chart is not None}
 
 
@@ -144,7 +148,7 @@ def year_chart(ctx: dict) -> alt.LayerChart | None:
                 "y0:Q",
                 title="Value (USD)",
                 scale=alt.Scale(domain=[0, top], nice=True),
-                axis=alt.Axis(format=USD_AXIS),
+                axis=USD_AXIS,
             ),
             y2="y1:Q",
             color=alt.Color(
@@ -280,7 +284,7 @@ def event_chart(ctx: dict) -> alt.Chart | None:
         .mark_bar(height={"band": 0.7})
         .encode(
             y=alt.Y("bar:N", title=None, sort=bars, axis=alt.Axis(labelLimit=260)),
-            x=alt.X("sum(value_usd):Q", title="Value (USD)", axis=alt.Axis(format=USD_AXIS)),
+            x=alt.X("sum(value_usd):Q", title="Value (USD)", axis=USD_AXIS),
             color=alt.Color(
                 "origin:N",
                 title="Country of origin",
@@ -377,7 +381,7 @@ def _hbar(rows: list[dict], title: str, color: alt.Color | Mapping[str, Any]) ->
         x=alt.X(
             "value_usd:Q",
             title="Value (USD)",
-            axis=alt.Axis(format=USD_AXIS),
+            axis=USD_AXIS,
             scale=alt.Scale(nice=True),
         ),
     )
@@ -386,4 +390,62 @@ def _hbar(rows: list[dict], title: str, color: alt.Color | Mapping[str, Any]) ->
     # what alt.layer builds when no layer has a facet channel (it types a FacetChart too)
     return alt.LayerChart(layer=[bars, text]).properties(
         width=WIDTH - 260, height=24 * len(rows), title=title
+    )
+
+
+# -- official statistics: a pair's monthly exports against the pre-war pattern -----------------
+
+
+def flow_chart(series: FlowSeries) -> alt.LayerChart:
+    """Monthly exports (solid), the trend-and-season model (dashed: fitted on the baseline,
+    projected after it, with its 90% band shaded) and the invasion as a labelled rule."""
+    rows = [
+        {
+            "month": p.month.isoformat(),
+            "value": p.value_usd,
+            "expected": p.expected_usd,
+            "low": p.expected_low_usd,
+            "high": p.expected_high_usd,
+        }
+        for p in series.months
+    ]
+    x = alt.X("month:T", title=None, axis=alt.Axis(format="%Y", tickCount="year", grid=False))
+    y_axis = USD_AXIS
+    base = alt.Chart(alt.Data(values=rows))
+    band = (
+        base.transform_filter("datum.low != null")
+        .mark_area(color=BAR, opacity=0.15)
+        .encode(x=x, y=alt.Y("low:Q", title="Exports per month (USD)", axis=y_axis), y2="high:Q")
+    )
+    expected = (
+        base.transform_filter("datum.expected != null")
+        .mark_line(color=MUTED, strokeDash=[5, 3], strokeWidth=1.5)
+        .encode(x=x, y="expected:Q")
+    )
+    actual = base.mark_line(color=BAR, strokeWidth=2).encode(
+        x=x, y=alt.Y("value:Q", title="Exports per month (USD)", axis=y_axis)
+    )
+    invasion = {"month": series.invasion.isoformat(), "text": "Invasion, 24 Feb 2022"}
+    rule = alt.Chart(alt.Data(values=[invasion])).encode(x="month:T")
+    layers = [
+        band,
+        expected,
+        actual,
+        rule.mark_rule(color="#c62828", strokeWidth=1.5, strokeDash=[4, 3]),
+        rule.mark_text(align="right", dx=-4, dy=-4, fontSize=11, fontWeight=600, color=INK)
+        .encode(y=alt.value(10), text="text:N"),
+    ]  # fmt: skip
+    reporter, partner = place(series.reporter), place(series.partner)
+    subtitle = "Solid: exports. Dashed: the pre-war trend and season"
+    if series.row is not None:
+        subtitle += f" ({series.baseline.from_:%b %Y}–{series.baseline.to:%b %Y}), "
+        subtitle += "projected with its 90% band"
+    return alt.LayerChart(layer=layers).properties(
+        width=WIDTH,
+        height=240,
+        title=alt.Title(
+            f"{reporter[:1].upper()}{reporter[1:]}'s exports to {partner}, monthly",
+            subtitle=subtitle,
+            subtitleColor=MUTED,
+        ),
     )

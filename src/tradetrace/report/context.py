@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tradetrace import __version__
+from tradetrace.analyse.diversion import AFTER_INVASION, PRE_WAR, FlowSeries, series
 from tradetrace.analyse.findings import hhi_band
 from tradetrace.analyse.results import ContinuedAfterDesignation, EventResult, ExposureResult
 from tradetrace.analyse.target import entity_matches
@@ -28,11 +29,14 @@ from tradetrace.report.colours import Palette
 from tradetrace.report.labels import event_label, event_short, explain_match, list_label, slug
 from tradetrace.roles import role
 from tradetrace.store import Store
+from tradetrace.store.catalogue import TRADE_FLOWS
 
-__all__ = ["EVIDENCE_SAMPLE", "build_context"]
+__all__ = ["EVIDENCE_SAMPLE", "FLOW_CHARTS", "build_context"]
 
 #: Declarations per finding shown line by line; all ids are listed regardless.
 EVIDENCE_SAMPLE = 5
+#: Hubs (largest first) whose monthly series is charted in the official-statistics section.
+FLOW_CHARTS = 3
 #: Where each country group comes from (``reference/country_groups.py`` has the detail).
 GROUP_SOURCES = {
     "EU": "the 27 member states since 1 February 2020",
@@ -76,11 +80,19 @@ def build_context(
         "sanctions": _sanctions(store, exposure),
         "evidence": _evidence(store, exposure),
         "hubs": HUBS,
+        "statistics_loaded": store.has_table(TRADE_FLOWS),
+        "flow_series": _flow_series(store, exposure),
         "group_sources": GROUP_SOURCES,
         "methodology": _methodology(exposure),
         "version": __version__,
         "generated": generated.isoformat().replace("+00:00", "Z"),
     }
+
+
+def _flow_series(store: Store, exposure: ExposureResult) -> list[FlowSeries]:
+    """The monthly series behind the first ratio of each of the largest hubs covered."""
+    covered = [h for h in exposure.official_statistics if h.ratios][:FLOW_CHARTS]
+    return [series(store, h.ratios[0].reporter, h.hub, PRE_WAR, AFTER_INVASION) for h in covered]
 
 
 def _aliases(exposure: ExposureResult) -> list:

@@ -13,6 +13,7 @@ from functools import cache
 import jinja2
 
 from tradetrace import formatting
+from tradetrace.analyse.diversion import place
 from tradetrace.analyse.exposure import ExposureOptions, exposure
 from tradetrace.analyse.results import ExposureResult
 from tradetrace.errors import InputError, TradetraceError
@@ -106,6 +107,8 @@ def _environment(kind: str) -> jinja2.Environment:
         hhi=formatting.hhi,
         plural=formatting.plural,
         country=formatting.country_label,
+        place=place,
+        ratio=formatting.ratio,
         list_short=list_short,
         cell=_md_cell,
     )

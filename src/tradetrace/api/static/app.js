@@ -166,6 +166,7 @@ function renderEntity(entity, x) {
   $("chart-categories").replaceChildren(barChart(x.by_category.slice(0, 12).map(r => ({ label: r.category, value: r.value_usd, share: r.share }))));
   renderEvents(x);
   renderTransshipment(x);
+  renderContext(x);
   renderMatches(entity, x);
   $("evidence").replaceChildren(el("p", { class: "meta", text: "Click “evidence” next to a finding to list its declarations." }));
   $("evidence-title").textContent = "";
@@ -227,6 +228,108 @@ function renderTransshipment(x) {
   if (!x.transshipment.length) { $("transshipment").replaceChildren(el("p", { class: "meta", text: "Every line was dispatched from its country of origin." })); return; }
   const rows = x.transshipment.map(r => [r.origin, r.dispatch, r.hub ? "hub" : "", money(r.value_usd), r.declarations]);
   $("transshipment").replaceChildren(table(["origin", "dispatch", "watch list", "USD", "declarations"], rows, { num: [3, 4] }));
+}
+
+// -- official statistics ----------------------------------------------------------------------
+// The exposure's dispatch countries in the official statistics (x.official_statistics), and
+// the store's diversion table (GET /flows/diversion); a row's button draws its monthly series
+// (GET /flows/series) with the invasion line.
+
+const ratio = (r) => r == null ? DASH : r.toFixed(2) + "×";
+function seriesButton(reporter, partner, target, words) {
+  return el("button", { type: "button", class: "link", "data-series": reporter + ":" + partner,
+    text: "chart", "aria-label": "Monthly exports, " + words, onclick: () => showSeries(reporter, partner, target) });
+}
+
+function renderContext(x) {
+  $("context-chart").replaceChildren();
+  if (!x.transshipment.length) {
+    $("context").replaceChildren(el("p", { class: "meta", text: "Every line was dispatched from its country of origin: no route needs this context." }));
+    return;
+  }
+  if (!x.official_statistics.length) {
+    $("context").replaceChildren(el("p", { class: "meta", text: "No official statistics are loaded (tradetrace stats load)." }));
+    return;
+  }
+  const rows = [];
+  for (const h of x.official_statistics) {
+    if (!h.ratios.length) rows.push([h.hub, h.watch_list ? "hub" : "", money(h.value_usd), "not covered", "", "", "", "", ""]);
+    for (const r of h.ratios) {
+      rows.push([h.hub, h.watch_list ? "hub" : "", money(h.value_usd), r.reporter_name + (r.basis === "origin" ? " (origin)" : ""),
+        money(r.baseline_usd_per_month), money(r.after_usd_per_month), ratio(r.ratio),
+        moneyCompact(r.excess_usd) + " (" + moneyCompact(r.excess_low_usd) + " to " + moneyCompact(r.excess_high_usd) + ")",
+        seriesButton(r.reporter, h.hub, "context-chart", r.reporter_name + " to " + h.hub)]);
+    }
+  }
+  $("context").replaceChildren(table(["dispatch", "watch list", "target via it", "reporter", "trend / month",
+    "actual / month", "ratio", "excess (90% band)", ""], rows, { num: [2, 4, 5, 6, 7] }));
+}
+
+async function loadFlows() {
+  try {
+    const d = await getJSON("/flows/diversion");
+    $("flows-findings").replaceChildren(...d.findings.slice(0, 8).map(f =>
+      el("li", { "data-finding": f.id }, document.createTextNode(f.text + " "), seriesButton(f.reporter, f.partner, "flows-chart", f.reporter + " to " + f.partner))));
+    // the member states and the EU-27: the other groups (EU, EA20 …) overlap them
+    const shown = d.rows.filter(r => !r.aggregate || r.reporter === "EU27_2020");
+    const rows = shown.slice(0, 20).map(r => [r.reporter_name, r.partner_name, money(r.baseline_usd_per_month),
+      money(r.after_usd_per_month), ratio(r.ratio), moneyCompact(r.excess_usd),
+      moneyCompact(r.excess_low_usd) + " to " + moneyCompact(r.excess_high_usd),
+      seriesButton(r.reporter, r.partner, "flows-chart", r.reporter_name + " to " + r.partner_name)]);
+    $("flows").replaceChildren(table(["reporter", "partner", "trend / month", "actual / month", "ratio", "excess",
+      "90% band", ""], rows, { num: [2, 3, 4, 5, 6] }),
+      el("p", { class: "meta", text: shown.length + " pairs of a member state or the EU-27, largest excess first (top 20 shown; every pair: tradetrace flows diversion); months " + d.after.from.slice(0, 7) + " to " + (d.after.to || "").slice(0, 7) + "." }));
+  } catch (err) {
+    $("flows").replaceChildren(el("p", { class: "meta", text: err.message }));
+  }
+}
+
+async function showSeries(reporter, partner, target) {
+  try {
+    const s = await getJSON("/flows/series?reporter=" + encodeURIComponent(reporter) + "&partner=" + encodeURIComponent(partner));
+    const title = s.row ? s.row.reporter_name + " → " + s.row.partner_name : reporter + " → " + partner;
+    $(target).replaceChildren(el("h3", { text: title + ", monthly exports" }), flowChart(s),
+      el("p", { class: "meta", text: "Solid: exports. Dashed: the pre-war trend and season, projected with its 90% band (shaded). Red line: the invasion, " + s.invasion + "." }));
+  } catch (err) { $(target).replaceChildren(el("p", { class: "meta", text: err.message })); }
+}
+
+function flowChart(s) {
+  const width = 1000, height = 260, left = 60, right = 10, top = 18, bottom = 24;
+  const months = s.months, root = chartRoot(width, height);
+  if (!months.length) return root;
+  const t = (p) => Date.parse(p.month);
+  const t0 = t(months[0]), t1 = t(months[months.length - 1]);
+  const xOf = (ms) => left + (width - left - right) * (ms - t0) / Math.max(t1 - t0, 1);
+  const max = Math.max(1, ...months.map(p => Math.max(p.value_usd, p.expected_high_usd || 0, p.expected_usd || 0)));
+  const yOf = (v) => height - bottom - (height - top - bottom) * v / max;
+  for (let k = 0; k <= 4; k++) {
+    const v = max * k / 4, y = yOf(v);
+    root.append(svg("line", { x1: left, x2: width - right, y1: y, y2: y, stroke: "#e6e9ee" }));
+    root.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end" }, moneyCompact(v)));
+  }
+  for (let year = new Date(t0).getUTCFullYear(); year <= new Date(t1).getUTCFullYear(); year++) {
+    const at = Date.UTC(year, 0, 1);
+    if (at >= t0 && at <= t1) root.append(svg("text", { x: xOf(at), y: height - 6, "text-anchor": "middle" }, String(year)));
+  }
+  const band = months.filter(p => p.expected_low_usd != null);
+  if (band.length) {
+    const points = band.map(p => xOf(t(p)) + "," + yOf(p.expected_high_usd))
+      .concat(band.slice().reverse().map(p => xOf(t(p)) + "," + yOf(p.expected_low_usd)));
+    root.append(svg("polygon", { points: points.join(" "), fill: "#1f5fa8", "fill-opacity": 0.15, class: "band" }));
+  }
+  const line = (items, value, attrs) => root.append(svg("polyline", Object.assign({ fill: "none",
+    points: items.map(p => xOf(t(p)) + "," + yOf(value(p))).join(" ") }, attrs)));
+  line(months.filter(p => p.expected_usd != null), p => p.expected_usd, { stroke: "#57606a", "stroke-dasharray": "5 3", "stroke-width": 1.5, class: "expected" });
+  line(months, p => p.value_usd, { stroke: "#1f5fa8", "stroke-width": 2, class: "actual" });
+  const x = xOf(Date.parse(s.invasion));
+  root.append(svg("line", { x1: x, x2: x, y1: top - 6, y2: height - bottom, stroke: "#c62828", "stroke-dasharray": "4 3", class: "invasion" }));
+  root.append(svg("text", { class: "event", x: x - 4, y: top - 8 + CHART_FONT_PX, "text-anchor": "end" }, "Invasion " + s.invasion));
+  for (const p of months) {
+    const dot = svg("circle", { cx: xOf(t(p)), cy: yOf(p.value_usd), r: 3, fill: "transparent" });
+    dot.append(svg("title", {}, p.month.slice(0, 7) + ": " + money(p.value_usd) + (p.expected_usd == null ? "" : " (model " + money(p.expected_usd) + ")")));
+    root.append(dot);
+  }
+  return root;
 }
 
 function renderMatches(entity, x) {
@@ -533,6 +636,8 @@ async function start() {
     $("synthetic").hidden = !s.synthetic;
     $("store").textContent = count(s.lines) + " lines · " + count(s.entities) + " entities · " + count(s.matched_entities) + " on lists";
     loadAlerts();
+    if (s.trade_flows) loadFlows();
+    else $("flows").replaceChildren(el("p", { class: "meta", text: "No official statistics are loaded: tradetrace stats load reads Eurostat Comext, IMF IMTS and UN Comtrade files." }));
     const hash = decodeURIComponent(location.hash.slice(1));
     if (hash) openEntity(hash);
   } catch (err) { message(err.message, true); }
