@@ -238,15 +238,22 @@ def test_an_exposure_gives_each_dispatch_country_its_diversion_ratio(
 ):
     """AURUS's Korean goods came via Armenia: the EU-27's exports to Armenia after the
     invasion, against the pre-war trend, are the diversion command's row and the raw file's."""
+    from tradetrace.reference.country_groups import HUBS
+
     run = cli_for(aurus_with_flows)
     x = json.loads(run(*AURUS).output)
     routes = {r["dispatch"] for r in x["transshipment"]}
-    assert {h["hub"] for h in x["official_statistics"]} == routes
+    hubs = {c["country"] for c in x["by_dispatch_country"] if c["country"] in HUBS}
+    assert {h["hub"] for h in x["official_statistics"]} == routes | hubs
     armenia = next(h for h in x["official_statistics"] if h["hub"] == "AM")
     assert armenia["watch_list"] and armenia["origins"] == ["KR"]
-    assert armenia["value_usd"] == pytest.approx(
-        sum(r["value_usd"] for r in x["transshipment"] if r["dispatch"] == "AM"), abs=0.01
+    via = sum(r["value_usd"] for r in x["transshipment"] if r["dispatch"] == "AM")
+    assert armenia["rerouted_usd"] == pytest.approx(via, abs=0.01)
+    assert armenia["value_usd"] == next(
+        c["value_usd"] for c in x["by_dispatch_country"] if c["country"] == "AM"
     )
+    china = next(h for h in x["official_statistics"] if h["hub"] == "CN")
+    assert china["ratios"] == [] and china["rerouted_usd"] == 0  # Comext here: RU's neighbours
     [eu27] = armenia["ratios"]  # Korea does not report to Eurostat
     assert (eu27["reporter"], eu27["basis"]) == ("EU27_2020", "eu27")
     flows = json.loads(run("flows", "diversion", "--partners", "AM", "--json").output)

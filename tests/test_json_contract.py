@@ -235,7 +235,9 @@ EXPOSURE_OBJECTS = {
     ),
     "sources[]": ("file", "synthetic", "lines", "aggregate_rows"),
     "findings[]": ("id", "text", "value_usd", "evidence"),
-    "official_statistics[]": ("hub", "watch_list", "value_usd", "origins", "ratios"),
+    "official_statistics[]": (
+        "hub", "watch_list", "value_usd", "origins", "ratios", "rerouted_usd",
+    ),
     "official_statistics[].ratios[]": (
         "reporter", "basis", "ratio", "baseline_usd_per_month", "after_usd_per_month",
         "excess_usd", "excess_low_usd", "excess_high_usd", "after", "evidence", "reporter_name",

@@ -250,3 +250,32 @@ def test_screening_the_real_names_raises_few_false_alerts_and_finds_the_listed(l
     # NIKIMT-Atomstroy, Pars Tile, Sina Tiles: listed parties trading in the samples
     assert {("ofac_sdn", "42068"), ("ofac_sdn", "30392"), ("ofac_sdn", "30388")} <= found
     assert figures.recall.recall >= 0.95
+
+
+def test_a_real_importer_from_a_hub_gets_the_hubs_diversion_ratio(real_resolved, tmp_path):
+    """Real declarations name the dispatch country and seldom the origin: an importer whose
+    goods came from Uzbekistan (a watch-list hub) gets the EU-27's ratio to Uzbekistan from
+    the real Comext file, the very row of ``flows diversion``, and the report shows it."""
+    from conftest import COMEXT
+    from tradetrace.analyse.diversion import AFTER_INVASION, EU27, PRE_WAR, diversion
+    from tradetrace.stats.load import load_stats
+
+    db = tmp_path / "real.duckdb"
+    shutil.copy(real_resolved["db"], db)
+    with open_store(db) as store:
+        load_stats(store, [COMEXT])
+        [row] = store.query(
+            "SELECT importer_entity_id AS entity, sum(value_usd) AS usd "
+            "FROM resolved_declarations WHERE dispatch_country = 'UZ' "
+            "AND importer_entity_id IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 1"
+        ).to_pylist()
+        result = exposure(store, row["entity"], options_from(role="importer"))
+        [uzbekistan] = [h for h in result.official_statistics if h.hub == "UZ"]
+        assert uzbekistan.watch_list and uzbekistan.value_usd == pytest.approx(row["usd"], abs=0.01)
+        [eu27] = [r for r in uzbekistan.ratios if r.reporter == EU27]
+        flows = diversion(store, ["UZ"], PRE_WAR, AFTER_INVASION, [EU27])
+        assert (eu27.ratio, eu27.evidence) == (flows.rows[0].ratio, flows.rows[0].evidence)
+        assert eu27.ratio and eu27.ratio > 1
+        report = render_exposure(store, result, "md").decode("utf-8")
+    section = report[report.index("## Context from official statistics") :]
+    assert "| Uzbekistan ⚑ |" in section and f"| {eu27.ratio:.2f}× |" in section

@@ -49,6 +49,7 @@ from tradetrace.analyse.results import (
     CounterpartyBrief,
     CounterpartyRow,
     CountryGroupRow,
+    CountryRow,
     EventOriginRow,
     EventResult,
     ExposureResult,
@@ -205,7 +206,7 @@ class _Exposure:
             unit_value_flagged=self.flagged(),
             by_year=self.by_year(),
             by_origin_country=origins,
-            by_dispatch_country=trade.by_country(t, "dispatch_country"),
+            by_dispatch_country=(dispatched := trade.by_country(t, "dispatch_country")),
             by_supplier=suppliers,
             by_category=trade.by_category(t),
             events=[self.event(e) for e in self.events()],
@@ -224,7 +225,7 @@ class _Exposure:
             sources=sources,
             synthetic=any(source.synthetic for source in sources),
             findings=[],
-            official_statistics=self.official_statistics(routes),
+            official_statistics=self.official_statistics(routes, dispatched),
         )
         return facts.model_copy(update={"findings": findings(facts, trade)})
 
@@ -291,33 +292,48 @@ class _Exposure:
             for r in self.trade.rows(grouped)
         ]
 
-    def official_statistics(self, routes: list[TransshipmentRow]) -> list[HubStatistics]:
-        """Each dispatch country of the routes, with the EU-27's diversion ratio to it and
-        that of each origin that reports to Comext (docs/stats.md): whether the country's
+    def official_statistics(
+        self, routes: list[TransshipmentRow], dispatched: list[CountryRow]
+    ) -> list[HubStatistics]:
+        """Each country goods were sent from by way of a route (origin elsewhere) or that is
+        on the hub watch list, with the EU-27's diversion ratio to it and that of each of
+        the routes' origins that reports to Comext (docs/stats.md): whether the country's
         role as a hub shows in the national figures, not only in this target's."""
-        if not routes or not self.store.has_table(TRADE_FLOWS):
-            return []
-        hubs: dict[str, list[TransshipmentRow]] = {}
-        for route in routes:  # largest first, so are the hubs and their origins
-            hubs.setdefault(route.dispatch, []).append(route)
-        origins = sorted({r.origin for r in routes})
-        found = diversion(self.store, sorted(hubs), PRE_WAR, AFTER_INVASION, [EU27, *origins])
-        rows = {(r.reporter, r.partner): r for r in found.rows}
-        return [
-            HubStatistics(
-                hub=hub,
-                watch_list=hub in HUBS,
-                value_usd=round(sum(r.value_usd for r in through), 2),
-                origins=list(dict.fromkeys(r.origin for r in through)),
-                ratios=[
-                    _hub_ratio(rows[(reporter, hub)], basis, found.after)
-                    for reporter, basis in [(EU27, "eu27")]
-                    + [(r.origin, "origin") for r in through]
-                    if (reporter, hub) in rows
-                ],
-            )
-            for hub, through in hubs.items()
+        via: dict[str, list[TransshipmentRow]] = {}
+        for route in routes:  # largest first, so are each country's origins
+            via.setdefault(route.dispatch, []).append(route)
+        countries = [
+            row
+            for row in dispatched  # largest first
+            if row.country and (row.country in via or row.country in HUBS) and row.value_usd > 0
         ]
+        if not countries or not self.store.has_table(TRADE_FLOWS):
+            return []
+        origins = sorted({r.origin for r in routes})
+        found = diversion(
+            self.store, [c.country for c in countries if c.country], PRE_WAR, AFTER_INVASION,
+            [EU27, *origins],
+        )  # fmt: skip
+        rows = {(r.reporter, r.partner): r for r in found.rows}
+        out = []
+        for row in countries:
+            hub, through = row.country or "", via.get(row.country or "", [])
+            reporters = [(EU27, "eu27"), *[(r.origin, "origin") for r in through]]
+            out.append(
+                HubStatistics(
+                    hub=hub,
+                    watch_list=hub in HUBS,
+                    value_usd=row.value_usd,
+                    origins=[r.origin for r in through],
+                    ratios=[
+                        _hub_ratio(rows[(reporter, hub)], basis, found.after)
+                        for reporter, basis in reporters
+                        if (reporter, hub) in rows
+                    ],
+                    rerouted_usd=round(sum(r.value_usd for r in through), 2),
+                )
+            )
+        return out
 
     def chpl(self) -> list[ChplRow]:
         t = self.trade.chpl_lines()

@@ -228,16 +228,21 @@ class HubRatio(Result):
 
 
 class HubStatistics(Result):
-    """A country the target's goods were dispatched from, other than their origin, with
-    what official statistics say of exports to it."""
+    """A country the target's goods were dispatched from, by way of a route (their origin
+    elsewhere) or on the transshipment watch list, with what official statistics say of
+    exports to it."""
 
     hub: str = Field(description="ISO2 country of dispatch")
     watch_list: bool = Field(description="on the transshipment watch list")
-    value_usd: float = _money("the target's value dispatched from it, origin elsewhere")
-    origins: list[str] = Field(description="the goods' origins on those routes, largest first")
+    value_usd: float = _money("the target's value dispatched from it")
+    origins: list[str] = Field(
+        description="the origins of the goods dispatched from it, other than itself, largest "
+        "first (empty: none declared)"
+    )
     ratios: list[HubRatio] = Field(
         description="the EU-27's, then each origin's that reports; empty: not covered"
     )
+    rerouted_usd: float = _money("of `value_usd`, goods of a declared origin elsewhere")
 
 
 class ChplRow(Result):

@@ -5,7 +5,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
-const state = { target: null, exposure: null };
+const state = { target: null, exposure: null, flows: 0 };  // flows: trade_flows rows loaded
 // No reds: red means "on a sanctions list" everywhere on the page.
 const PALETTE = ["#1f5fa8", "#e07b24", "#2e9d5b", "#8e44ad", "#16a2b8", "#7f8c8d",
   "#b8860b", "#5b7fbd", "#6d4c41", "#2c3e50"];
@@ -243,12 +243,12 @@ function seriesButton(reporter, partner, target, words) {
 
 function renderContext(x) {
   $("context-chart").replaceChildren();
-  if (!x.transshipment.length) {
-    $("context").replaceChildren(el("p", { class: "meta", text: "Every line was dispatched from its country of origin: no route needs this context." }));
+  if (!state.flows) {
+    $("context").replaceChildren(el("p", { class: "meta", text: "No official statistics are loaded (tradetrace stats load)." }));
     return;
   }
   if (!x.official_statistics.length) {
-    $("context").replaceChildren(el("p", { class: "meta", text: "No official statistics are loaded (tradetrace stats load)." }));
+    $("context").replaceChildren(el("p", { class: "meta", text: "No goods were dispatched from a watch-list hub, nor from a country other than their declared origin." }));
     return;
   }
   const rows = [];
@@ -261,7 +261,7 @@ function renderContext(x) {
         seriesButton(r.reporter, h.hub, "context-chart", r.reporter_name + " to " + h.hub)]);
     }
   }
-  $("context").replaceChildren(table(["dispatch", "watch list", "target via it", "reporter", "trend / month",
+  $("context").replaceChildren(table(["dispatch", "watch list", "target's value from it", "reporter", "trend / month",
     "actual / month", "ratio", "excess (90% band)", ""], rows, { num: [2, 4, 5, 6, 7] }));
 }
 
@@ -636,6 +636,7 @@ async function start() {
     $("synthetic").hidden = !s.synthetic;
     $("store").textContent = count(s.lines) + " lines · " + count(s.entities) + " entities · " + count(s.matched_entities) + " on lists";
     loadAlerts();
+    state.flows = s.trade_flows;
     if (s.trade_flows) loadFlows();
     else $("flows").replaceChildren(el("p", { class: "meta", text: "No official statistics are loaded: tradetrace stats load reads Eurostat Comext, IMF IMTS and UN Comtrade files." }));
     const hash = decodeURIComponent(location.hash.slice(1));
