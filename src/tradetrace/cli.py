@@ -1260,17 +1260,21 @@ flows_app = typer.Typer(
 app.add_typer(flows_app, name="flows")
 
 
+BaselineOption = Annotated[
+    str, typer.Option(help="Months the pre-war pattern is fitted on: YYYY-MM:YYYY-MM.")
+]
+AfterOption = Annotated[
+    str, typer.Option(help="Months compared with its projection: YYYY-MM:[YYYY-MM].")
+]
+
+
 @flows_app.command("diversion")
 def flows_diversion(
     partners: Annotated[
         str, typer.Option(help="Destinations, ISO2, comma-separated.")
     ] = "KZ,KG,AM,GE,UZ",
-    baseline: Annotated[
-        str, typer.Option(help="Months the pre-war pattern is fitted on: YYYY-MM:YYYY-MM.")
-    ] = "2019-01:2021-12",
-    after: Annotated[
-        str, typer.Option(help="Months compared with its projection: YYYY-MM:[YYYY-MM].")
-    ] = "2022-03:",
+    baseline: BaselineOption = "2019-01:2021-12",
+    after: AfterOption = "2022-03:",
     reporters: Annotated[
         str | None, typer.Option(help="Reporters (ISO2 or aggregate codes), comma-separated.")
     ] = None,
@@ -1308,12 +1312,8 @@ def flows_diversion(
 def flows_series(
     reporter: Annotated[str, typer.Option(help="Reporter: ISO2, or an aggregate (EU27_2020).")],
     partner: Annotated[str, typer.Option(help="Destination, ISO2.")],
-    baseline: Annotated[
-        str, typer.Option(help="Months the pre-war pattern is fitted on: YYYY-MM:YYYY-MM.")
-    ] = "2019-01:2021-12",
-    after: Annotated[
-        str, typer.Option(help="Months compared with its projection: YYYY-MM:[YYYY-MM].")
-    ] = "2022-03:",
+    baseline: BaselineOption = "2019-01:2021-12",
+    after: AfterOption = "2022-03:",
     chart: Annotated[
         Path | None,
         typer.Option(help="Write the chart (exports, model, invasion line): .svg or .png."),
