@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tradetrace import __version__
 from tradetrace.errors import TradetraceError
+from tradetrace.version import __version__
 
 if TYPE_CHECKING:
     from tradetrace.analyse.results import ExposureResult

@@ -15,3 +15,16 @@ class ProfileError(TradetraceError):
 
 class StoreError(TradetraceError):
     """The store cannot be opened or would be left inconsistent."""
+
+
+class NotFoundError(InputError):
+    """What the user named is not there: no entity has that name or id, no statistics
+    cover that pair."""
+
+
+class AmbiguousTargetError(InputError):
+    """A name or tax id fits several entities (the message lists them): give an entity id."""
+
+
+class MissingStepError(StoreError):
+    """The store lacks a table an earlier step writes (the message names the command)."""

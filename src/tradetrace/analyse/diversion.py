@@ -16,8 +16,8 @@ expression, so DuckDB and Spark give the same rows; the fit runs on the few hund
 numbers per pair in Python. Findings are worded as the exposure findings are.
 
 :func:`series` gives one pair month by month (exports, the model's values and band) for
-the charts; :func:`hub_context` gives the firm-level exposure the ratios of the hubs its
-goods were dispatched from.
+the charts; an exposure's context from official statistics (``analyse/exposure.py``) reads
+the rows of the countries its goods were dispatched from.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import ibis
 from pydantic import Field
 
 from tradetrace.analyse.baseline import Fit, Projection, fit
-from tradetrace.errors import InputError
+from tradetrace.errors import InputError, NotFoundError
 from tradetrace.formatting import country_label, money_compact
 from tradetrace.result import Result
 from tradetrace.stats.codes import is_country
@@ -244,7 +244,7 @@ def series(
     pairs, last_month = _monthly(store, [partner], [reporter])
     months = pairs.get((reporter, partner))
     if not months:
-        raise InputError(
+        raise NotFoundError(
             f"no monthly exports from {reporter} to {partner} in trade_flows "
             "(`tradetrace stats` lists what is loaded)"
         )

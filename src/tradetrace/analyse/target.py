@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from tradetrace.analyse.results import EntityDetail, EntityMatch, Listing, TargetInfo
-from tradetrace.errors import InputError
+from tradetrace.errors import AmbiguousTargetError, InputError, NotFoundError
 from tradetrace.resolve.redirects import redirect_of
 from tradetrace.resolve.search import search_entities
 from tradetrace.store import Store
@@ -84,11 +84,11 @@ def current_entity_id(store: Store, entity_id: str) -> tuple[str, dict | None]:
         return entity_id, None
     moved = redirect_of(store, entity_id)
     if moved is None:
-        raise InputError(
+        raise NotFoundError(
             f"no entity {entity_id!r}; find one with `tradetrace entities search NAME`"
         )
     if not _entity_exists(store, moved["new_id"]):
-        raise InputError(
+        raise NotFoundError(
             f"no entity {entity_id!r}: it was {moved['reason']} into {moved['new_id']} on "
             f"{moved['at'][:10]}, which no longer exists"
         )
@@ -179,8 +179,10 @@ def _by_tax_id(store: Store, text: str) -> str | None:
     if len(rows) == 1:
         return rows[0]["entity_id"]
     if not rows:
-        raise InputError(f"no entity has the tax id {digits}")
-    raise InputError(_ambiguous(text, [(r["entity_id"], r["name"], r["country"]) for r in rows]))
+        raise NotFoundError(f"no entity has the tax id {digits}")
+    raise AmbiguousTargetError(
+        _ambiguous(text, [(r["entity_id"], r["name"], r["country"]) for r in rows])
+    )
 
 
 def _by_name(store: Store, text: str) -> str:
@@ -189,10 +191,10 @@ def _by_name(store: Store, text: str) -> str:
     if not strong:
         closest = "; ".join(f"{c.entity_id} {c.name!r}" for c in candidates[:3])
         hint = f" (closest: {closest})" if closest else ""
-        raise InputError(f"no entity named {text!r}{hint}")
+        raise NotFoundError(f"no entity named {text!r}{hint}")
     if len(strong) == 1 or strong[0].score - strong[1].score >= LEAD:
         return strong[0].entity_id
-    raise InputError(_ambiguous(text, [(c.entity_id, c.name, c.country) for c in strong]))
+    raise AmbiguousTargetError(_ambiguous(text, [(c.entity_id, c.name, c.country) for c in strong]))
 
 
 def _ambiguous(text: str, rows: list[tuple[str, str | None, str | None]]) -> str:

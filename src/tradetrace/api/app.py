@@ -35,11 +35,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tradetrace import __version__
 from tradetrace.api.cache import Answers
 from tradetrace.api.snapshots import Snapshots
 from tradetrace.errors import InputError, StoreError, TradetraceError
 from tradetrace.store import DuckDBStore
+from tradetrace.version import __version__
 
 __all__ = ["Limits", "StorePool", "create_app"]
 

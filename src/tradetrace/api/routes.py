@@ -31,7 +31,6 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, BeforeValidator, Field
 
-from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.analyse.alerts import alerts as alerts_of
 from tradetrace.analyse.diversion import (
@@ -62,6 +61,7 @@ from tradetrace.resolve.records import EntityHit
 from tradetrace.resolve.redirects import successor
 from tradetrace.roles import RoleName
 from tradetrace.store.catalogue import TRADE_FLOWS
+from tradetrace.version import __version__
 
 if TYPE_CHECKING:
     from tradetrace.screen.match import ListIndex

@@ -589,7 +589,7 @@ def infer_profile(path: Path, options: Options) -> str:
     ``--profile``: every field with its columns, and what the file is."""
     import yaml
 
-    from tradetrace import __version__
+    from tradetrace.version import __version__
 
     (source, *_) = expand_sources(Path(path))
     reading = read_source(source, options)

@@ -22,11 +22,11 @@ from pathlib import Path
 # writing only: every XML parse goes through defusedxml (tests/test_fuzz_properties.py)
 from xml.etree.ElementTree import Element, SubElement, indent, tostring
 
-from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.notify.markdown import EVENT_TITLES, alert_facts, alert_party, as_utc
 from tradetrace.reference.sources import atomic_write
 from tradetrace.screen.lists.registry import list_short
+from tradetrace.version import __version__
 
 __all__ = ["ATOM_NS", "alert_id", "alerts_atom", "rfc3339", "write_atom"]
 

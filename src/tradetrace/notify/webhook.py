@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from email.message import Message
 from urllib.parse import urlsplit
 
-from tradetrace import __version__
 from tradetrace.analyse.alerts import Alert
 from tradetrace.errors import TradetraceError
 from tradetrace.formatting import plural
 from tradetrace.notify.markdown import alerts_markdown
 from tradetrace.reference.sources import failure_reason
+from tradetrace.version import __version__
 
 __all__ = ["RETRY_AFTER_CAP", "WebhookDelivery", "WebhookError", "post_alerts"]
 

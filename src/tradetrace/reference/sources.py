@@ -29,7 +29,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
-from tradetrace import __version__
+from tradetrace.version import __version__
 
 __all__ = [
     "INDEX_NAME",

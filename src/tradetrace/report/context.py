@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tradetrace import __version__
 from tradetrace.analyse.diversion import AFTER_INVASION, PRE_WAR, FlowSeries, series
 from tradetrace.analyse.findings import hhi_band
 from tradetrace.analyse.results import ContinuedAfterDesignation, EventResult, ExposureResult
@@ -30,6 +29,7 @@ from tradetrace.report.labels import event_label, event_short, explain_match, li
 from tradetrace.roles import role
 from tradetrace.store import Store
 from tradetrace.store.catalogue import TRADE_FLOWS
+from tradetrace.version import __version__
 
 __all__ = ["EVIDENCE_SAMPLE", "FLOW_CHARTS", "build_context"]
 

@@ -137,7 +137,7 @@ def code_version() -> str:
     """A hash of the code and libraries that decide what an index holds."""
     from importlib import metadata
 
-    from tradetrace import __version__
+    from tradetrace.version import __version__
 
     digest = hashlib.sha256(f"{FORMAT}|{__version__}|{sys.version}".encode())
     files: list[Path] = []

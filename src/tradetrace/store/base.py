@@ -24,8 +24,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tradetrace import __version__
-from tradetrace.errors import StoreError
+from tradetrace.errors import MissingStepError, StoreError
 from tradetrace.model import INGEST_RUNS_SCHEMA, QUARANTINE_SCHEMA, declarations_schema
 from tradetrace.store.catalogue import (
     CATALOGUE,
@@ -36,6 +35,7 @@ from tradetrace.store.catalogue import (
     QUARANTINE,
     QUARANTINE_ROWS,
 )
+from tradetrace.version import __version__
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -122,8 +122,8 @@ class Store(ABC):
 
     def _missing(self, name: str) -> StoreError:
         if name in CATALOGUE and not self.has_table(name):
-            return StoreError(CATALOGUE[name].hint)
-        return StoreError(f"{self.path}: no table {name!r} (has the step run?)")
+            return MissingStepError(CATALOGUE[name].hint)
+        return MissingStepError(f"{self.path}: no table {name!r} (has the step run?)")
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         return self.con.to_pyarrow(expr)
@@ -148,7 +148,7 @@ class Store(ABC):
         key = f"ref:{name}"
         if not self.has_table(name) or self.meta(key) != __version__:
             if self.read_only:
-                raise StoreError(f"{self.path}: reference table {name!r} missing")
+                raise MissingStepError(f"{self.path}: reference table {name!r} missing")
             self.replace_table(name, build())
             self.set_meta(key, __version__)
         return self.table(name)
