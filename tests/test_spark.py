@@ -278,3 +278,20 @@ def assert_same(got: object, expected: object, where: str) -> None:
         assert got == pytest.approx(expected, rel=1e-9, abs=1e-6), where
     else:
         assert got == expected, where
+
+
+def test_the_python_api_opens_a_warehouse(aurus_db, warehouse):
+    """``tt.open(folder, backend="spark")``: the same data frames as on the DuckDB store."""
+    import tradetrace as tt
+
+    period = {"start": "2018-01-01", "end": "2023-12-31"}
+    with tt.open(warehouse, backend="spark", read_only=True) as spark:
+        on_spark = spark.exposure(AURUS, **period)
+        lazily = spark.declarations(importer=on_spark.target.entity_id).count().to_pyarrow()
+        with tt.open(aurus_db, read_only=True) as duck:
+            on_duck = duck.exposure(AURUS, **period)
+            assert on_spark.to_json() == on_duck.to_json()
+            for table in on_duck.tables:
+                assert on_spark.to_arrow(table).equals(on_duck.to_arrow(table)), table
+            counted = duck.declarations(importer=on_duck.target.entity_id).count()
+            assert lazily.as_py() == counted.to_pyarrow().as_py() > 400
