@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from tradetrace.api import create_app
 from tradetrace.cli import app
-from tradetrace.dates import parse_date
+from tradetrace.dates import parse_date, parse_moment
 from tradetrace.errors import InputError
 
 AURUS = "tt-inn-7743237789"
@@ -115,3 +115,17 @@ def test_a_refused_date_is_one_line_and_exit_2(run_cli):
     refused = run_cli("screen-name", "LLC AURUS", "--as-of", "2024-W10-1")
     assert refused.returncode == 2, refused.stdout
     assert refused.stderr.strip() == "error: --as-of '2024-W10-1': expected a date as YYYY-MM-DD"
+
+
+def test_a_moment_is_naive_utc():
+    """``--as-of-list``, ``alerts --since`` and their Python arguments: a day is its end (or
+    start), a time with an offset is converted, one without is UTC already."""
+    east = dt.timezone(dt.timedelta(hours=5))
+    nine = dt.datetime(2024, 5, 1, 9, 0)
+    assert parse_moment("2024-05-01T14:00:00+05:00", "--since") == nine
+    assert parse_moment(dt.datetime(2024, 5, 1, 14, tzinfo=east), "since") == nine
+    assert parse_moment("2024-05-01T09:00:00", "--since") == nine
+    assert parse_moment("2024-05-01", "--as-of-list") == dt.datetime(2024, 5, 1, 23, 59, 59, 999999)
+    assert parse_moment(dt.date(2024, 5, 1), "since", day_ends=False) == dt.datetime(2024, 5, 1)
+    with pytest.raises(InputError, match="--since: '2024-05-01T25:00' is not a date"):
+        parse_moment("2024-05-01T25:00", "--since")

@@ -674,13 +674,14 @@ def screen(
     as_json: JsonOption = False,
 ) -> None:
     """Screen every resolved entity against the loaded lists; label declarations by date."""
+    from tradetrace.dates import parse_moment
     from tradetrace.screen.match import MatchConfig
     from tradetrace.screen.run import screen_as_of_list, screen_entities
 
     config = MatchConfig(threshold=threshold)
     if as_of_list is not None:
         with _store() as store:
-            known = screen_as_of_list(store, _moment(as_of_list, "--as-of-list"), config)
+            known = screen_as_of_list(store, parse_moment(as_of_list, "--as-of-list"), config)
         if as_json:
             print_json(known.to_json())
         else:
@@ -724,28 +725,6 @@ def print_run(run) -> None:
     }  # fmt: skip
     if any(changes.values()):
         print_table("Since the last run", [changes])
-
-
-def _moment(text: str, option: str, day_ends: bool = True):
-    """A naive UTC moment: a date means the end of that day (``day_ends``) or its start; a
-    time with an offset (``+02:00``, ``Z``) is converted to UTC, one without is UTC already."""
-    import datetime as dt
-
-    from tradetrace.dates import parse_date
-    from tradetrace.errors import InputError
-
-    if "T" in text.strip():
-        try:
-            moment = dt.datetime.fromisoformat(text.strip())
-        except ValueError:
-            raise InputError(
-                f"{option}: {text!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)"
-            ) from None
-        if moment.tzinfo is not None:
-            moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-        return moment
-    day = parse_date(text, option)
-    return dt.datetime.combine(day, dt.time.max if day_ends else dt.time.min)
 
 
 WebhookOption = Annotated[
@@ -885,8 +864,9 @@ def alerts(
     """What changed on the lists for the store's parties, with their trade (default: the
     latest screening's changes)."""
     from tradetrace.analyse.alerts import alerts as alerts_of
+    from tradetrace.dates import parse_moment
 
-    start = None if since is None else _moment(since, "--since", day_ends=False)
+    start = None if since is None else parse_moment(since, "--since", day_ends=False)
     with _store(read_only=True) as store:
         found = alerts_of(store, since=start, run_id=run)
     deliver(found, as_json, markdown, atom, webhook, webhook_timeout, webhook_retries)

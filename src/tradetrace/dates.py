@@ -15,7 +15,7 @@ import re
 
 from tradetrace.errors import InputError
 
-__all__ = ["parse_date"]
+__all__ = ["parse_date", "parse_moment"]
 
 #: ASCII digits only: ``\d`` would also match other scripts' digits.
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -34,3 +34,24 @@ def parse_date(text: str, option: str, shown: str | None = None) -> dt.date:
         return dt.date.fromisoformat(day)
     except ValueError as exc:  # the right shape, no such day: "day is out of range for month"
         raise InputError(f"{option} {quoted}: {exc}") from exc
+
+
+def parse_moment(
+    value: str | dt.date | dt.datetime, option: str, day_ends: bool = True
+) -> dt.datetime:
+    """A naive UTC moment: a date (text or ``datetime.date``) means the end of that day
+    (``day_ends``) or its start; a time (``YYYY-MM-DDTHH:MM:SS``, or a ``datetime``) with an
+    offset is converted to UTC, one without is UTC already."""
+    if isinstance(value, str) and "T" in value.strip():
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InputError(
+                f"{option}: {value!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)"
+            ) from None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+    day = value if isinstance(value, dt.date) else parse_date(value, option)
+    return dt.datetime.combine(day, dt.time.max if day_ends else dt.time.min)

@@ -36,16 +36,16 @@ if TYPE_CHECKING:
     from tradetrace.analyse.results import EntityDetail, ExposureResult
     from tradetrace.ingest.pipeline import IngestResult
     from tradetrace.resolve.run import ResolveResult
-    from tradetrace.screen.results import ListsAsOf, ScreenRun
+    from tradetrace.screen.results import ListsAsOf, ScreeningResult, ScreenRun
     from tradetrace.store import Store
 
 __all__ = [
     "Workspace",
     "compare_names",
     "diff_lists",
+    "generate_sample",
     "infer_profile",
     "open",
-    "generate_sample",
     "profiles",
     "serve",
 ]
@@ -96,7 +96,7 @@ def profiles() -> pd.DataFrame:
         [
             {"name": p.name, "fields": len(p.fields), "description": p.description}
             for p in builtin_profiles().values()
-        ]  # fmt: skip
+        ]
     )
 
 
@@ -331,13 +331,14 @@ class Workspace:
     ) -> View[ScreenRun] | View[ListsAsOf]:
         """Screen every entity against the loaded lists (``tradetrace screen``); with
         ``as_of_list``, against the versions loaded by then, writing nothing."""
+        from tradetrace.dates import parse_moment
         from tradetrace.screen.match import MatchConfig
         from tradetrace.screen.run import screen_as_of_list, screen_entities
 
         config = MatchConfig(threshold=threshold)
         if as_of_list is None:
             return View(screen_entities(self.store, config))
-        return View(screen_as_of_list(self.store, _moment(as_of_list), config))
+        return View(screen_as_of_list(self.store, parse_moment(as_of_list, "as_of_list"), config))
 
     def matches(self) -> pd.DataFrame:
         """The stored screening matches, one row per entity and list entry."""
@@ -361,8 +362,9 @@ class Workspace:
         """What changed on the lists for the store's parties (``tradetrace alerts``):
         the latest run's, every one since a moment (a date: its start, UTC), or one run's."""
         from tradetrace.analyse.alerts import alerts
+        from tradetrace.dates import parse_moment
 
-        start = None if since is None else _moment(since, day_ends=False)
+        start = None if since is None else parse_moment(since, "since", day_ends=False)
         return _alerts(alerts(self.store, since=start, run_id=run))
 
     def screen_name(
@@ -373,7 +375,7 @@ class Workspace:
         identifiers: Iterable[str] = (),
         as_of: Day = None,
         threshold: float = 0.85,
-    ) -> View[Any]:
+    ) -> View[ScreeningResult]:
         """One name against every loaded list (``tradetrace screen-name``)."""
         from tradetrace.screen.match import Query
 
@@ -395,37 +397,34 @@ class Workspace:
         (``list``, ``id``, ``list_name``, ``score``, ``listing_date``, ``status_as_of``,
         ``programs``), or one row with empty match columns for a name without a match."""
         import pandas as pd
+        import pyarrow as pa
 
+        from tradetrace.frames import to_pandas
         from tradetrace.screen.match import Query
 
         for column in (name, country, schema, identifier):
             if column is not None and column not in names.columns:
                 raise InputError(f"no column {column!r}: {', '.join(map(str, names.columns))}")
 
-        def cell(row: Any, column: str | None) -> str | None:
+        def cell(row: dict, column: str | None) -> str | None:
             value = None if column is None else row[column]
             return None if value is None or pd.isna(value) or str(value) == "" else str(value)
 
         queries = []
-        for position, row in enumerate(names.itertuples(index=False)):
-            text = cell(row._asdict(), name)
+        for label, row in zip(names.index, names.to_dict("records"), strict=True):
+            text = cell(row, name)
             if text is None:
-                raise InputError(f"row {position}: column {name!r} is empty")
-            values = row._asdict()
-            ids = tuple(i for i in (cell(values, identifier) or "").split(";") if i)
-            queries.append(Query(text, _upper(cell(values, country)),
-                                 cell(values, schema) or "Company", ids))  # fmt: skip
-        out = []
+                raise InputError(f"row {label!r}: column {name!r} is empty")
+            ids = tuple(i for i in (cell(row, identifier) or "").split(";") if i)
+            queries.append(Query(text, _upper(cell(row, country)),
+                                 cell(row, schema) or "Company", ids))  # fmt: skip
+        positions, matches = [], []
         for position, result in enumerate(self._screen(queries, as_of, threshold)):
             for match in result.matches or [None]:
-                out.append((position, _match_columns(match)))
-        import pyarrow as pa
-
-        from tradetrace.frames import to_pandas
-
-        found = to_pandas(pa.Table.from_pylist([m for _, m in out], schema=_match_schema()))
-        joined = names.iloc[[p for p, _ in out]].reset_index(drop=True)
-        return pd.concat([joined, found], axis=1)
+                positions.append(position)
+                matches.append(_match_columns(match))
+        found = to_pandas(pa.Table.from_pylist(matches, schema=_match_schema()))
+        return pd.concat([names.iloc[positions].reset_index(drop=True), found], axis=1)
 
     def _screen(self, queries: list, as_of: Day, threshold: float) -> list:
         from tradetrace.screen.index_cache import index_for_store
@@ -598,19 +597,6 @@ def _options(direction, reporter, currency, granularity, profile, mapping):
     assert_known(granularity, GRANULARITIES, "granularity")
     overrides = parse_overrides([f"{header}={field}" for header, field in (mapping or {}).items()])
     return Options(direction, reporter, currency, granularity, profile, overrides)
-
-
-def _moment(value: dt.datetime | Day, day_ends: bool = True) -> dt.datetime:
-    """A naive UTC moment from a datetime (aware ones converted) or a date (its end, or
-    start)."""
-    if isinstance(value, str) and "T" in value:
-        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, dt.datetime):
-        aware = value.tzinfo is not None
-        return value.astimezone(dt.UTC).replace(tzinfo=None) if aware else value
-    day = _day(value, "moment")
-    assert day is not None
-    return dt.datetime.combine(day, dt.time.max if day_ends else dt.time.min)
 
 
 def _upper(country: str | None) -> str | None:
