@@ -136,6 +136,13 @@ def test_screening_frames_equal_the_cli_json(aurus, aurus_db, cli_for, tmp_path)
         assert [plain(v) for v in screened[column]] == [v or None for v in by_file[column]]
     nobody = screened[screened["name"] == "Nobody In Particular Ltd"]
     assert len(nobody) == 1 and nobody["list"].isna().all()
+    spaced = names.rename(columns={"name": "party name"}).set_index(pd.Index(["a", "b"]))
+    again = aurus.screen_names(spaced, name="party name", country="country")
+    assert again["list"].equals(screened["list"]) and list(again.columns[:2]) == [
+        "party name", "country",
+    ]  # fmt: skip
+    with pytest.raises(tt.InputError, match="no column 'nom'"):
+        aurus.screen_names(names, name="nom")
 
 
 def test_entity_search_frames_equal_the_cli_json(aurus, aurus_db, cli_for):
