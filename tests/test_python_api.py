@@ -202,8 +202,9 @@ def test_everything_public_is_typed():
     for name in tt.__all__:
         assert hasattr(tt, name), name
     public = [getattr(tt, n) for n in tt.__all__ if inspect.isfunction(getattr(tt, n))]
-    public += [m for n, m in inspect.getmembers(tt.Workspace, inspect.isfunction)
-               if not n.startswith("_")]  # fmt: skip
+    for cls in (tt.Workspace, tt.View, tt.Rows):
+        public += [m for n, m in inspect.getmembers(cls, inspect.isfunction)
+                   if not n.startswith("_") and m.__module__.startswith("tradetrace")]  # fmt: skip
     for function in public:
         signature = inspect.signature(function)
         assert signature.return_annotation is not inspect.Signature.empty, function.__name__

@@ -30,12 +30,15 @@ import json
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from tradetrace.errors import InputError
 from tradetrace.result import Result
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["arrow_schema", "rows_to_arrow", "to_pandas", "to_polars"]
 
@@ -93,7 +96,7 @@ def rows_to_arrow(rows: Sequence[Result], model: type[Result]) -> pa.Table:
     return pa.Table.from_pylist(records, schema=arrow_schema(model))
 
 
-def to_pandas(table: pa.Table):
+def to_pandas(table: pa.Table) -> pd.DataFrame:
     """An Arrow table as pandas, with the nullable dtypes of the module's table."""
     import pandas as pd
 
@@ -109,7 +112,7 @@ def to_pandas(table: pa.Table):
     return frame
 
 
-def to_polars(table: pa.Table):
+def to_polars(table: pa.Table) -> Any:
     """An Arrow table as polars (optional: ``pip install polars``)."""
     try:
         import polars as pl

@@ -16,7 +16,7 @@ import html
 import types
 import typing
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pyarrow as pa
 
@@ -24,6 +24,10 @@ from tradetrace import formatting
 from tradetrace.errors import InputError
 from tradetrace.frames import rows_to_arrow, to_pandas, to_polars
 from tradetrace.result import Result
+
+if TYPE_CHECKING:
+    import altair as alt
+    import pandas as pd
 
 __all__ = ["Rows", "View", "table_fields"]
 
@@ -91,11 +95,11 @@ class View(Generic[R]):
         name = self._table(name)
         return rows_to_arrow(getattr(self.result, name) or [], self._tables[name])
 
-    def to_pandas(self, name: str | None = None):
+    def to_pandas(self, name: str | None = None) -> pd.DataFrame:
         """A table as a pandas data frame (dtypes: :mod:`tradetrace.frames`)."""
         return to_pandas(self.to_arrow(name))
 
-    def to_polars(self, name: str | None = None):
+    def to_polars(self, name: str | None = None) -> Any:
         """A table as a polars data frame (needs ``pip install polars``)."""
         return to_polars(self.to_arrow(name))
 
@@ -103,8 +107,9 @@ class View(Generic[R]):
         """The JSON of the CLI's ``--json`` for this result."""
         return self.result.to_json()
 
-    def chart(self, name: str):
-        """An Altair chart of the result, as the report draws it (``charts`` lists them)."""
+    def chart(self, name: str) -> alt.TopLevelMixin | None:
+        """An Altair chart of the result, as the report draws it (``charts`` lists them);
+        None when the result has nothing to draw there."""
         if name not in self._charts:
             raise InputError(f"no chart {name!r}: one of {', '.join(self._charts) or 'none'}")
         return self._charts[name]()
@@ -148,11 +153,11 @@ class Rows(list[R]):
         """The rows as Arrow (columns and types: :mod:`tradetrace.frames`)."""
         return rows_to_arrow(self, self.model)
 
-    def to_pandas(self):
+    def to_pandas(self) -> pd.DataFrame:
         """The rows as a pandas data frame."""
         return to_pandas(self.to_arrow())
 
-    def to_polars(self):
+    def to_polars(self) -> Any:
         """The rows as a polars data frame (needs ``pip install polars``)."""
         return to_polars(self.to_arrow())
 
