@@ -614,16 +614,10 @@ def _match_schema() -> Any:
 
 
 def _match_columns(match: Any) -> dict[str, Any]:
-    """``screen-file``'s match columns, then the programmes; all empty for no match."""
-    return {
-        "list": match.list if match else None,
-        "id": match.id if match else None,
-        "list_name": match.name if match else None,
-        "score": match.score if match else None,
-        "listing_date": match.listing_date if match else None,
-        "status_as_of": match.status_as_of if match else None,
-        "programs": list(match.programs) if match else None,
-    }
+    """``screen-file``'s match columns, then the programmes."""
+    from tradetrace.screen.batch import match_columns
+
+    return {**match_columns(match), "programs": list(match.programs) if match else None}
 
 
 def _alerts(found: list[Alert]) -> Rows[Alert]:

@@ -49,9 +49,13 @@ def screen_csv(store: Store, path: Path, threshold: float, as_of: dt.date | None
 
 def _csv_row(line: int, name: str, m: ScreenMatch | None) -> dict:
     """The ``screen-file`` columns (public: append, never rename or drop)."""
+    return {"line": line, "name": name, **match_columns(m)}
+
+
+def match_columns(m: ScreenMatch | None) -> dict:
+    """A match's columns in ``screen-file`` and the Python API's ``screen_names``; all
+    empty for a name without a match."""
     return {
-        "line": line,
-        "name": name,
         "list": m.list if m else None,
         "id": m.id if m else None,
         "list_name": m.name if m else None,
