@@ -36,6 +36,7 @@ from tradetrace.analyse.categories import CategoryMap, load_category_map
 from tradetrace.analyse.diversion import (
     AFTER_INVASION,
     EU27,
+    INVASION_DAY,
     PRE_WAR,
     DiversionRow,
     Window,
@@ -87,7 +88,7 @@ class Event:
 
 
 #: Built into every exposure: Russia's full-scale invasion of Ukraine.
-INVASION = Event("invasion", dt.date(2022, 2, 24), "built-in")
+INVASION = Event("invasion", INVASION_DAY, "built-in")
 
 
 @dataclass(frozen=True)
