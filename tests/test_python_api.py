@@ -69,6 +69,10 @@ def test_the_whole_pipeline_through_the_public_api(tmp_path):
         assert preview[0]["direction"] == "import"
         ingested = store.ingest(files)
         assert ingested.loaded + ingested.quarantined == ingested.rows_in > 3000
+        by_file = ingested.to_pandas()
+        assert by_file["rows_in"].sum() == ingested.rows_in and set(by_file["direction"]) == {
+            "import"
+        }
         assert len(store.quarantine()) == ingested.quarantined
         assert store.sql("SELECT count(*) AS n FROM declarations").n[0] == ingested.loaded
         assert store.resolve().entities > 9
@@ -86,6 +90,8 @@ def test_the_whole_pipeline_through_the_public_api(tmp_path):
         assert (tmp_path / "aurus.md").exists()
         network = store.graph(AURUS)
         assert "<graphml" in store.export_graph(network, "graphml")
+        assert network.to_pandas("nodes")["id"].tolist() == network.node_ids()
+        assert len(network.to_pandas("edges")) == len(network.edges)
         assert store.lists().shape[0] >= 1
         store.load_lists(UN)
         alerts = store.watch()

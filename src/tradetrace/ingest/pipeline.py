@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -107,6 +108,12 @@ class IngestResult:
             "quarantined": self.quarantined,
             "files": [_file_json(f) for f in self.files],
         }
+
+    def to_pandas(self) -> Any:
+        """One row per file, its columns the keys of the JSON's ``files`` (Python API)."""
+        import pandas as pd
+
+        return pd.DataFrame([_file_json(f) for f in self.files])
 
 
 def _file_json(result: FileResult) -> dict:

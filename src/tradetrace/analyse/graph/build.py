@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -63,6 +64,16 @@ class SupplierGraph:
 
     def node_ids(self) -> list[str]:
         return [node["id"] for node in self.nodes]
+
+    def to_pandas(self, table: str = "nodes") -> Any:
+        """``nodes``, ``edges`` or ``paths_to_listed`` as a pandas data frame, its columns
+        the keys of the JSON's objects (docs/graph.md; Python API)."""
+        import pandas as pd
+
+        tables = {"nodes": self.nodes, "edges": self.edges, "paths_to_listed": self.paths_to_listed}
+        if table not in tables:
+            raise InputError(f"{table!r} is not a table of the graph: {', '.join(tables)}")
+        return pd.DataFrame(tables[table])
 
     def to_json(self) -> dict:
         return {
