@@ -240,3 +240,12 @@ def test_two_read_only_workspaces_share_a_file(aurus_db, tmp_path):
     shutil.copy(aurus_db, copy)
     with tt.open(copy, read_only=True) as a, tt.open(copy, read_only=True) as b:
         assert a.search("AURUS").entity_id[0] == b.search("AURUS").entity_id[0]
+
+
+def test_serve_makes_the_cli_s_checks(aurus_db):
+    """``tt.serve`` is ``tradetrace serve``: beyond loopback it refuses to start without a
+    key, before any server starts."""
+    with pytest.raises(tt.InputError, match="needs an API key"):
+        tt.serve(aurus_db, host="0.0.0.0")
+    with pytest.raises(tt.InputError, match="16 characters"):
+        tt.serve(aurus_db, host="0.0.0.0", api_key="short")

@@ -1142,31 +1142,13 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the read-only REST API and the web dashboard over the store."""
-    import ipaddress
-
-    import uvicorn
-
-    from tradetrace.api.app import create_app
+    from tradetrace.api.app import serve as run_server
     from tradetrace.store import default_backend, default_db_path
 
-    try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError as exc:
-        raise TradetraceError(f"--host {host!r}: not an IP address or localhost") from exc
-    if not loopback and not api_key:
-        raise TradetraceError(
-            f"--host {host}: listening beyond loopback needs an API key "
-            "(--api-key or TRADETRACE_API_KEY)"
-        )
-    if api_key is not None and len(api_key) < 16:
-        raise TradetraceError("--api-key: use at least 16 characters")
-    if (State.backend or default_backend()) != "duckdb":
-        raise TradetraceError(
-            "serve reads a DuckDB store; the API and dashboard do not run on Spark"
-        )
-    application = create_app(State.db or default_db_path(), api_key, cors_origin)
-    err.print(f"dashboard: http://{host}:{port}/  (API spec: /openapi.json)")
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
+    run_server(
+        State.db or default_db_path(), host, port, api_key, cors_origin,
+        State.backend or default_backend(),
+    )  # fmt: skip
 
 
 @names_app.command("compare")

@@ -121,11 +121,10 @@ def serve(
 ) -> None:
     """Serve the REST API and the dashboard over a DuckDB store until interrupted
     (``tradetrace serve``; the same checks: beyond loopback it needs an API key)."""
-    from tradetrace.cli import State
-    from tradetrace.cli import serve as serve_command
+    from tradetrace.api.app import serve as run_server
+    from tradetrace.store import default_db_path
 
-    State.db = Path(path) if path is not None else None
-    serve_command(host=host, port=port, api_key=api_key, cors_origin=None)
+    run_server(path or default_db_path(), host, port, api_key)
 
 
 def _paths(paths: Paths) -> list[Path]:

@@ -41,7 +41,7 @@ from tradetrace.errors import InputError, StoreError, TradetraceError
 from tradetrace.store import DuckDBStore
 from tradetrace.version import __version__
 
-__all__ = ["Limits", "StorePool", "create_app"]
+__all__ = ["Limits", "StorePool", "create_app", "serve"]
 
 log = logging.getLogger("tradetrace.api")
 
@@ -324,3 +324,36 @@ def _error(status: int, message: str) -> JSONResponse:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     detail = lines[0] if lines else HTTPStatus(status).phrase
     return JSONResponse({"detail": detail}, status_code=status)
+
+
+def serve(
+    db: Path | str,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    api_key: str | None = None,
+    cors_origins: Sequence[str] | None = None,
+    backend: str = "duckdb",
+) -> None:
+    """Serve the API and the dashboard over ``db`` until interrupted (``tradetrace serve``
+    and ``tt.serve``): beyond loopback only with an API key of 16 characters or more."""
+    import ipaddress
+    import sys
+
+    import uvicorn
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError as exc:
+        raise InputError(f"--host {host!r}: not an IP address or localhost") from exc
+    if not loopback and not api_key:
+        raise InputError(
+            f"--host {host}: listening beyond loopback needs an API key "
+            "(--api-key or TRADETRACE_API_KEY)"
+        )
+    if api_key is not None and len(api_key) < 16:
+        raise InputError("--api-key: use at least 16 characters")
+    if backend != "duckdb":
+        raise StoreError("serve reads a DuckDB store; the API and dashboard do not run on Spark")
+    application = create_app(db, api_key, list(cors_origins) if cors_origins else None)
+    print(f"dashboard: http://{host}:{port}/  (API spec: /openapi.json)", file=sys.stderr)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False)
