@@ -303,34 +303,32 @@ class _Exposure:
         via: dict[str, list[TransshipmentRow]] = {}
         for route in routes:  # largest first, so are each country's origins
             via.setdefault(route.dispatch, []).append(route)
-        countries = [
-            row
-            for row in dispatched  # largest first
+        countries = {  # largest first
+            row.country: row.value_usd
+            for row in dispatched
             if row.country and (row.country in via or row.country in HUBS) and row.value_usd > 0
-        ]
+        }
         if not countries or not self.store.has_table(TRADE_FLOWS):
             return []
         origins = sorted({r.origin for r in routes})
-        found = diversion(
-            self.store, [c.country for c in countries if c.country], PRE_WAR, AFTER_INVASION,
-            [EU27, *origins],
-        )  # fmt: skip
+        found = diversion(self.store, list(countries), PRE_WAR, AFTER_INVASION, [EU27, *origins])
         rows = {(r.reporter, r.partner): r for r in found.rows}
         out = []
-        for row in countries:
-            hub, through = row.country or "", via.get(row.country or "", [])
+        for hub, value in countries.items():
+            through = via.get(hub, [])
             reporters = [(EU27, "eu27"), *[(r.origin, "origin") for r in through]]
+            ratios = [
+                _hub_ratio(rows[(reporter, hub)], basis, found.after)
+                for reporter, basis in reporters
+                if (reporter, hub) in rows
+            ]
             out.append(
                 HubStatistics(
                     hub=hub,
                     watch_list=hub in HUBS,
-                    value_usd=row.value_usd,
+                    value_usd=value,
                     origins=[r.origin for r in through],
-                    ratios=[
-                        _hub_ratio(rows[(reporter, hub)], basis, found.after)
-                        for reporter, basis in reporters
-                        if (reporter, hub) in rows
-                    ],
+                    ratios=ratios,
                     rerouted_usd=round(sum(r.value_usd for r in through), 2),
                 )
             )
